@@ -1,0 +1,145 @@
+"""Bytes of the files the stand-in's file origin serves.
+
+JPEG elements are rendered from the synthetic scene and then padded with JPEG
+comment segments to a size fixed in advance, so that the element listing, the
+statistics and the inventory can state every file's size without rendering it
+(and agree with the served bytes to the byte).  Rendered files are kept in a
+bounded LRU cache, so a warm frame costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+
+import numpy as np
+
+from .archive import Holdings, Service
+from .scene import SceneRenderer, encode_jpeg
+
+#: Declared sizes are this many times a typical encoded frame (plus jitter),
+#: which leaves room for frames that compress worse than the calibration frame.
+SIZE_HEADROOM = (1.30, 0.25)
+_COM_MAX = 65535 + 2  # a COM segment's bytes: marker (2) + length field counting itself
+_PADDING = b"intake_webcoos stand-in padding. "
+_CALIBRATION_TIME = datetime(2025, 1, 1, 12, tzinfo=UTC)
+
+
+def pad_jpeg(data: bytes, size: int) -> bytes:
+    """Insert comment segments after SOI so that the JPEG is exactly ``size`` bytes.
+
+    Raises ValueError when ``size - len(data)`` is 1, 2 or 3 (too small for a
+    segment) or negative.
+    """
+    pad = size - len(data)
+    if pad == 0:
+        return data
+    if pad < 4 or data[:2] != b"\xff\xd8":
+        raise ValueError(f"cannot pad a {len(data)}-byte JPEG to {size} bytes")
+    n = -(-pad // _COM_MAX)
+    lengths = [pad // n] * n
+    lengths[0] += pad - sum(lengths)
+    segments = []
+    for total in lengths:
+        payload = (_PADDING * (total // len(_PADDING) + 1))[: total - 4]
+        segments.append(b"\xff\xfe" + (total - 2).to_bytes(2, "big") + payload)
+    return data[:2] + b"".join(segments) + data[2:]
+
+
+class FileBodies:
+    """Renders, sizes and caches the stand-in's element files and thumbnails.
+
+    Parameters
+    ----------
+    width, height : int
+        Frame size of the JPEG elements.
+    quality : int
+        JPEG quality of a frame that fits its declared size.
+    cache_bytes : int
+        Upper bound on the bytes kept in the LRU cache of rendered files.
+    """
+
+    def __init__(self, width: int = 1280, height: int = 720, quality: int = 85,
+                 cache_bytes: int = 512 * 2**20) -> None:
+        self.renderer = SceneRenderer(width, height)
+        self.quality = quality
+        self.cache_bytes = cache_bytes
+        self._cache: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        self._cached_bytes = 0
+        self._lock = threading.Lock()
+        self._renderers: dict[tuple[int, int], SceneRenderer] = {}
+        self._lqip: dict[str, str] = {}
+        self._typical_size: int | None = None
+
+    # -- sizes --------------------------------------------------------------
+    @property
+    def typical_size(self) -> int:
+        """Encoded size of a calibration frame at this frame size and quality."""
+        if self._typical_size is None:
+            self._typical_size = len(self.renderer.jpeg("calibration", _CALIBRATION_TIME,
+                                                        self.quality))
+        return self._typical_size
+
+    def image_sizes(self, service: Service, starts: np.ndarray,
+                    uniforms: np.ndarray) -> np.ndarray:
+        """Declared sizes of JPEG elements (see :class:`~.archive.Holdings`)."""
+        low, spread = SIZE_HEADROOM
+        return (self.typical_size * (low + spread * uniforms)).astype(np.int64)
+
+    # -- bodies -------------------------------------------------------------
+    def body(self, holdings: Holdings, index: int) -> bytes:
+        """The bytes of element ``index`` of ``holdings`` (rendered once, then cached)."""
+        key = (holdings.service.slug, index)
+        with self._lock:
+            data = self._cache.get(key)
+            if data is not None:
+                self._cache.move_to_end(key)
+                return data
+        data = self._render(holdings, index)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = data
+                self._cached_bytes += len(data)
+                while self._cached_bytes > self.cache_bytes and len(self._cache) > 1:
+                    _, old = self._cache.popitem(last=False)
+                    self._cached_bytes -= len(old)
+        return data
+
+    def _render(self, holdings: Holdings, index: int) -> bytes:
+        service = holdings.service
+        if not service.kind.is_image:
+            raise LookupError(f"{service.product.slug} files are not served by the stand-in")
+        epoch = float(holdings.starts[index])
+        size = int(holdings.sizes[index])
+        frame = self.renderer.render(service.camera.slug, epoch)
+        for quality in range(self.quality, 0, -5):
+            data = encode_jpeg(frame, quality)
+            if len(data) == size or len(data) <= size - 4:
+                return pad_jpeg(data, size)
+        raise RuntimeError(f"frame of {service.slug} at {epoch} does not fit {size} bytes")
+
+    def etag(self, holdings: Holdings, index: int) -> str:
+        """An entity tag that changes whenever the bytes would (cheap: no rendering)."""
+        ident = (f"{holdings.service.slug}:{int(holdings.starts[index])}:"
+                 f"{int(holdings.sizes[index])}:{self.renderer.width}x{self.renderer.height}:"
+                 f"{self.quality}")
+        return '"' + hashlib.md5(ident.encode(), usedforsecurity=False).hexdigest() + '"'
+
+    # -- previews -----------------------------------------------------------
+    def thumbnail(self, camera: str, epoch: float, width: int, height: int) -> bytes:
+        """A small rendering of ``camera`` at ``epoch`` (thumbnail URLs point here)."""
+        with self._lock:
+            renderer = self._renderers.get((width, height))
+            if renderer is None:
+                renderer = self._renderers[(width, height)] = SceneRenderer(width, height)
+        return renderer.jpeg(camera, epoch, 70)
+
+    def lqip(self, camera: str) -> str:
+        """Base64 of a 40x22 JPEG, without a ``data:`` prefix, as the API's ``lqip``."""
+        if camera not in self._lqip:
+            data = self.thumbnail(camera, _CALIBRATION_TIME.timestamp(), 40, 22)
+            self._lqip[camera] = base64.b64encode(data).decode()
+        return self._lqip[camera]

@@ -1,0 +1,277 @@
+"""Run the stand-in WebCOOS server: in a background thread, or in the foreground."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import socket
+import threading
+from collections import deque
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+import numpy as np
+from aiohttp import web
+
+from .app import API_PREFIX, RecordedRequest, StandInState, api_app, files_app
+from .archive import DEFAULT_DAYLIGHT, DEFAULT_SPAN_DAYS, DEFAULT_SPAN_END, Archive, Holdings
+from .faults import Faults
+from .files import FileBodies
+from .payloads import Payloads
+
+HOST = "127.0.0.1"
+
+
+def _bind(port: int) -> socket.socket:
+    """A TCP socket bound to loopback only (never to every interface)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    return sock
+
+
+class StandIn:
+    """A stand-in WebCOOS API and file host on loopback, with synthetic data.
+
+    Use it as a context manager (it runs in a background thread)::
+
+        with StandIn() as s:
+            client = Client(token=s.token, base_url=s.api_url)
+
+    Parameters
+    ----------
+    token : str, optional
+        The API token it accepts (random if not given).
+    span_days : float
+        Days of data each active camera holds.
+    span_end : datetime or str
+        End (exclusive, UTC) of the data; fixed by default so runs are reproducible.
+    frame_size : tuple of int
+        ``(width, height)`` of the JPEG stills, up to the real 2688x1520.
+    daylight : tuple of int
+        Local clock hours ``[first, last)`` during which cameras record.
+    api_faults, file_faults : Faults, optional
+        Fault injection on each origin (off by default); change them later
+        with :meth:`set_faults` or :meth:`faults`.
+    api_port, files_port : int
+        Ports to bind on 127.0.0.1 (0 picks free ones).
+    seed : int
+        Varies timing jitter and sizes (deterministically).
+    cache_bytes : int
+        Bound on the bytes of rendered files kept in memory.
+    record_limit : int
+        How many received requests are kept for :attr:`requests`.
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        span_days: float = DEFAULT_SPAN_DAYS,
+        span_end: datetime | str = DEFAULT_SPAN_END,
+        frame_size: tuple[int, int] = (1280, 720),
+        daylight: tuple[int, int] = DEFAULT_DAYLIGHT,
+        api_faults: Faults | None = None,
+        file_faults: Faults | None = None,
+        api_port: int = 0,
+        files_port: int = 0,
+        seed: int = 0,
+        cache_bytes: int = 512 * 2**20,
+        record_limit: int = 100_000,
+    ) -> None:
+        if isinstance(span_end, str):
+            span_end = datetime.fromisoformat(span_end)
+        if span_end.tzinfo is None:
+            span_end = span_end.replace(tzinfo=UTC)
+        self.token = token if token is not None else secrets.token_hex(20)
+        self._span = (span_end, span_days, daylight, seed)
+        self._ports = (api_port, files_port)
+        self.bodies = FileBodies(*frame_size, cache_bytes=cache_bytes)
+        self._requests: deque[RecordedRequest] = deque(maxlen=record_limit)
+        self._initial_faults = (api_faults or Faults(), file_faults or Faults())
+        self._state: StandInState | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runners: list[web.AppRunner] = []
+        self.api_port = self.files_port = 0
+
+    # -- URLs ---------------------------------------------------------------
+    @property
+    def origin(self) -> str:
+        """``http://127.0.0.1:PORT`` of the API (``/u/api/me/`` lives at its root)."""
+        return f"http://{HOST}:{self.api_port}"
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the API, the value to pass as ``base_url``."""
+        return f"{self.origin}{API_PREFIX}"
+
+    @property
+    def files_url(self) -> str:
+        """Base URL of the file origin (where element URLs point)."""
+        return f"http://{HOST}:{self.files_port}"
+
+    def __repr__(self) -> str:
+        state = f"api={self.api_url} files={self.files_url}" if self.api_port else "stopped"
+        return f"<StandIn {state}>"
+
+    # -- life cycle ---------------------------------------------------------
+    def start(self) -> StandIn:
+        """Start serving in a background thread; returns when both ports are bound."""
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        self._loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            try:
+                self._loop.run_until_complete(self._serve())
+            except BaseException as exc:  # reported to the starting thread
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            self._loop.run_forever()
+            self._loop.run_until_complete(self._cleanup())
+            self._loop.close()
+
+        self._thread = threading.Thread(target=run, name="webcoos-standin", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the ports."""
+        if self._thread is None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._thread = None
+
+    def __enter__(self) -> StandIn:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    async def _serve(self) -> None:
+        # Bind first: element URLs name the file origin's port.
+        api_sock, files_sock = (_bind(port) for port in self._ports)
+        self.api_port = api_sock.getsockname()[1]
+        self.files_port = files_sock.getsockname()[1]
+        span_end, span_days, daylight, seed = self._span
+        archive = Archive(self.files_url, span_end=span_end, span_days=span_days,
+                          daylight=daylight, image_size=self.bodies.image_sizes, seed=seed)
+        state = StandInState(archive, Payloads(archive, self.bodies.lqip), self.bodies,
+                             self.token, record=self._requests.append)
+        state.api_faults.set(self._initial_faults[0])
+        state.file_faults.set(self._initial_faults[1])
+        self._state = state
+        for app, sock in ((api_app(state), api_sock), (files_app(state), files_sock)):
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            await web.SockSite(runner, sock).start()
+            self._runners.append(runner)
+
+    async def _cleanup(self) -> None:
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+
+    # -- faults -------------------------------------------------------------
+    @property
+    def state(self) -> StandInState:
+        if self._state is None:
+            raise RuntimeError("the stand-in is not running; use it in a with block")
+        return self._state
+
+    def set_faults(self, api: Faults | None = None, files: Faults | None = None) -> None:
+        """Replace the faults of the API and/or file origin (None leaves one as is)."""
+        if api is not None:
+            self.state.api_faults.set(api)
+        if files is not None:
+            self.state.file_faults.set(files)
+
+    @contextlib.contextmanager
+    def faults(self, api: Faults | None = None, files: Faults | None = None) -> Iterator[None]:
+        """Apply faults inside a ``with`` block, then restore the ones before."""
+        before = (self.state.api_faults.faults, self.state.file_faults.faults)
+        self.set_faults(api, files)
+        try:
+            yield
+        finally:
+            self.set_faults(*before)
+
+    def fault_counts(self, origin: str = "api") -> dict[str, int]:
+        """How many faults of each kind were injected since the faults were last set."""
+        state = self.state.api_faults if origin == "api" else self.state.file_faults
+        return dict(state.counts)
+
+    # -- what the server saw ------------------------------------------------
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Requests received so far (oldest first), with their headers."""
+        return list(self._requests)
+
+    def requests_to(self, origin: str) -> list[RecordedRequest]:
+        """Received requests of one origin: ``"api"`` or ``"files"``."""
+        return [r for r in self._requests if r.origin == origin]
+
+    def clear_requests(self) -> None:
+        self._requests.clear()
+
+    # -- ground truth, without HTTP ------------------------------------------
+    def holdings(self, asset: str, product: str) -> Holdings:
+        holdings = self.state.archive.holdings_for(asset, product)
+        if holdings is None:
+            raise KeyError(f"the stand-in has no S3 service for {asset}/{product}")
+        return holdings
+
+    def elements(self, asset: str, product: str, start: Any = None,
+                 end: Any = None) -> list[dict[str, Any]]:
+        """The element objects with ``start <= time <= end``, exactly as the API lists them."""
+        holdings = self.holdings(asset, product)
+        lo, hi = holdings.index_range(_epoch(start), _epoch(end))
+        return [self.state.payloads.element(holdings, i) for i in range(lo, hi)]
+
+    def element_times(self, asset: str, product: str) -> np.ndarray:
+        """Start times of every element of a product (``datetime64[s]``, UTC)."""
+        return self.holdings(asset, product).starts.astype("datetime64[s]")
+
+    def file_bytes(self, url: str) -> bytes:
+        """The bytes the file origin serves at ``url``."""
+        prefix = self.files_url + "/"
+        if not url.startswith(prefix):
+            raise KeyError(f"{url} is not on this stand-in's file origin")
+        found = self.state.archive.find_key(unquote(url[len(prefix):]))
+        if found is None:
+            raise KeyError(f"no file at {url}")
+        return self.bodies.body(*found)
+
+    def asset_json(self, slug: str) -> dict[str, Any]:
+        obj = self.state.payloads.asset(slug)
+        if obj is None:
+            raise KeyError(slug)
+        return obj
+
+    def inventory_json(self, asset: str, product: str) -> dict[str, Any]:
+        return self.state.payloads.inventory(self.holdings(asset, product))
+
+
+def _epoch(value: Any) -> float | None:
+    """Seconds since the epoch of a str/datetime (naive = UTC), or None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
