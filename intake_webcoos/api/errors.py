@@ -144,3 +144,13 @@ class TruncatedDownloadError(WebcoosError, OSError):
 
 class ReadOnlyError(WebcoosError, PermissionError):
     """WebCOOS is read-only; writing through the filesystem is not possible."""
+
+
+class RequestError(WebcoosError):
+    """The API refused a request as malformed (a 4xx other than auth and throttling)."""
+
+    def __init__(self, url: str, status: int, detail: str) -> None:
+        self.url = url
+        self.status = status
+        self.detail = detail
+        super().__init__(f"WebCOOS answered HTTP {status} to {url}: {detail}")

@@ -1,0 +1,67 @@
+"""The WebCOOS data API: the HTTP client, its typed records and its errors."""
+
+from .client import AsyncClient
+from .config import Settings
+from .errors import (
+    AuthenticationError,
+    ForeignOriginError,
+    IncompleteListingError,
+    InvalidTimeError,
+    InvalidTokenError,
+    MissingTokenError,
+    NoFilesError,
+    NotFoundError,
+    ReadOnlyError,
+    RequestError,
+    ResponseFormatError,
+    ServerError,
+    TruncatedDownloadError,
+    UnknownAssetError,
+    UnknownProductError,
+    WebcoosError,
+)
+from .models import (
+    Asset,
+    Element,
+    ElementStats,
+    Feed,
+    InventoryBin,
+    Page,
+    Product,
+    Service,
+    parse_api_time,
+    parse_inventory,
+)
+from .sync import Client
+
+__all__ = [
+    "Asset",
+    "AsyncClient",
+    "AuthenticationError",
+    "Client",
+    "Element",
+    "ElementStats",
+    "Feed",
+    "ForeignOriginError",
+    "IncompleteListingError",
+    "InvalidTimeError",
+    "InvalidTokenError",
+    "InventoryBin",
+    "MissingTokenError",
+    "NoFilesError",
+    "NotFoundError",
+    "Page",
+    "Product",
+    "ReadOnlyError",
+    "RequestError",
+    "ResponseFormatError",
+    "ServerError",
+    "Service",
+    "Settings",
+    "TruncatedDownloadError",
+    "UnknownAssetError",
+    "UnknownProductError",
+    "WebcoosError",
+    "parse_api_time",
+    "parse_inventory",
+]

@@ -1,0 +1,98 @@
+"""Where the API is, how to authenticate, and how hard to try.
+
+The token is held by :class:`Settings` but never shown: it is excluded from
+``repr``, from pickles (a pickled client reads ``WEBCOOS_API_TOKEN`` again
+where it is unpickled) and from anything serialised.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from yarl import URL
+
+DEFAULT_BASE_URL = "https://app.webcoos.org/webcoos/api/v1"
+TOKEN_ENV = "WEBCOOS_API_TOKEN"
+BASE_URL_ENV = "WEBCOOS_API_URL"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of an API client.
+
+    Parameters
+    ----------
+    base_url : str
+        The API root, e.g. ``https://app.webcoos.org/webcoos/api/v1``.
+    token : str or None
+        The API token (kept out of reprs and pickles).
+    timeout : float
+        Seconds to wait for any read of an answer (and to connect).
+    inventory_timeout : float
+        Read timeout of inventory requests, which WebCOOS may take minutes to answer.
+    retries : int
+        Attempts per request on 429/5xx, dropped connections and timeouts.
+    backoff : float
+        First pause between attempts, doubled each time (with jitter).
+    max_backoff : float
+        Longest pause between attempts (also caps ``Retry-After``).
+    api_concurrency : int
+        Requests in flight to the API at once.
+    file_concurrency : int
+        File transfers in flight at once (files come from S3, which copes with more).
+    page_size : int
+        Elements asked for per page.
+    assets_ttl : float
+        Seconds the camera list is cached on the client.
+    """
+
+    base_url: str = DEFAULT_BASE_URL
+    token: str | None = field(default=None, repr=False, compare=False)
+    timeout: float = 60.0
+    inventory_timeout: float = 600.0
+    retries: int = 5
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+    api_concurrency: int = 8
+    file_concurrency: int = 32
+    page_size: int = 1000
+    assets_ttl: float = 600.0
+
+    def __post_init__(self) -> None:
+        url = URL(self.base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"base_url must be an http(s) URL, not {self.base_url!r}")
+        if self.retries < 1 or self.api_concurrency < 1 or self.file_concurrency < 1:
+            raise ValueError("retries and concurrency limits must be at least 1")
+        if not 1 <= self.page_size <= 1000:
+            raise ValueError("page_size must be between 1 and 1000 (the API's maximum)")
+
+    @classmethod
+    def resolve(cls, token: str | None = None, base_url: str | None = None,
+                **options: Any) -> Settings:
+        """Settings from arguments, falling back to the environment, then defaults."""
+        return cls(
+            base_url=(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
+            token=token or os.environ.get(TOKEN_ENV) or None,
+            **options,
+        )
+
+    @property
+    def origin(self) -> URL:
+        """Scheme, host and port of the API: the only place the token is sent."""
+        return URL(self.base_url).origin()
+
+    @property
+    def root(self) -> URL:
+        """The API root with a trailing slash, to join paths onto."""
+        return URL(self.base_url.rstrip("/") + "/")
+
+    def without_token(self) -> Settings:
+        """A copy that holds no token (what is pickled or saved)."""
+        return replace(self, token=None)
+
+    def public_options(self) -> dict[str, Any]:
+        """Every setting but the token, as keyword arguments."""
+        return {k: v for k, v in self.__dict__.items() if k != "token"}
