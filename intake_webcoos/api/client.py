@@ -12,7 +12,10 @@ import email.utils
 import itertools
 import json
 import logging
+import os
 import random
+import secrets
+import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -34,6 +37,7 @@ from .errors import (
     RequestError,
     ResponseFormatError,
     ServerError,
+    TruncatedDownloadError,
     UnknownAssetError,
     UnknownProductError,
 )
@@ -114,18 +118,30 @@ class _LoopResources:
 
 
 def _close_session(loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
-    """Close a session from a finalizer, whether or not its loop still runs."""
-    if session.closed:
-        return
-    if loop.is_running() and not loop.is_closed():
-        try:
-            asyncio.run_coroutine_threadsafe(session.close(), loop).result(timeout=1)
-            return
-        except Exception:  # the loop is going away: fall back to closing sockets
-            pass
+    """Close a forgotten client's sockets without blocking (finalizers may run on the loop).
+
+    Closing the connector marks the session closed too, so aiohttp does not warn.
+    """
     connector = session.connector
-    if connector is not None and not connector.closed:
+    if connector is None or connector.closed:
+        return
+    try:
+        on_loop = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        on_loop = False
+    if on_loop or not loop.is_running() or loop.is_closed():
         connector._close()
+        return
+    # Sockets belong to the loop's thread: close them there, waiting only briefly
+    # (at interpreter exit the loop may never get to it).
+    closed = threading.Event()
+
+    def close() -> None:
+        connector._close()
+        closed.set()
+
+    loop.call_soon_threadsafe(close)
+    closed.wait(0.2)
 
 
 class AsyncClient:
@@ -289,6 +305,73 @@ class AsyncClient:
             if status == 200 and headers:  # the host ignored Range: cut locally
                 return data[start or 0 : end]
             return data
+
+        self.file_requests += 1
+        return await self._with_retries(URL(url), attempt, resources.file_slots)
+
+    async def download(self, url: str, path: str | os.PathLike, *, size: int | None = None,
+                       callback: Any = None, chunk_size: int = 2**18) -> int:
+        """Stream an element file to ``path`` atomically; returns the bytes written.
+
+        The bytes go to a hidden temporary file beside ``path``, which is renamed
+        to ``path`` only when complete and, if ``size`` is given, of that size.
+        Whatever fails, no partial file is left under either name.
+
+        Parameters
+        ----------
+        url : str
+            The element's public URL (no token is sent).
+        path : str or PathLike
+            Destination file.
+        size : int, optional
+            Expected size in bytes (from the listing).
+        callback : fsspec.callbacks.Callback, optional
+            Told the size, then each chunk written.
+
+        Raises
+        ------
+        TruncatedDownloadError
+            The file arrived with another size than the listing announced.
+        FileNotFoundError
+            The file host has no such file.
+        """
+        target = os.fspath(path)
+        folder, name = os.path.split(target)
+        resources = self._here()
+        client_timeout = self._timeout(None)
+
+        async def attempt() -> int:
+            temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.part")
+            try:
+                async with resources.session.get(url, timeout=client_timeout) as response:
+                    status = response.status
+                    if status in RETRY_STATUSES:
+                        raise _Retry(status, response.reason or "",
+                                     _retry_after(response.headers.get("Retry-After")))
+                    if status in (403, 404):
+                        raise FileNotFoundError(f"No file at {url} (HTTP {status}).")
+                    if status != 200:
+                        raise RequestError(url, status, await _detail(response))
+                    if callback is not None:
+                        callback.set_size(response.content_length or size)
+                        callback.absolute_update(0)
+                    written = 0
+                    with open(temporary, "wb") as out:
+                        async for chunk in response.content.iter_chunked(chunk_size):
+                            out.write(chunk)
+                            written += len(chunk)
+                            if callback is not None:
+                                callback.relative_update(len(chunk))
+                if size is not None and written != size:
+                    raise TruncatedDownloadError(
+                        f"{url} arrived with {written} bytes, but the listing says {size}; "
+                        "nothing was written. Try again; if it persists, report it to WebCOOS."
+                    )
+                os.replace(temporary, target)
+                return written
+            finally:
+                if os.path.exists(temporary):
+                    os.unlink(temporary)
 
         self.file_requests += 1
         return await self._with_retries(URL(url), attempt, resources.file_slots)

@@ -55,6 +55,8 @@ class StandInState:
     api_faults: FaultState = field(default_factory=FaultState)
     file_faults: FaultState = field(default_factory=FaultState)
     record: Callable[[RecordedRequest], None] = lambda r: None
+    in_flight: dict[str, int] = field(default_factory=lambda: {"api": 0, "files": 0})
+    peak_in_flight: dict[str, int] = field(default_factory=lambda: {"api": 0, "files": 0})
 
 
 def json_error(status: int, detail: str, **headers: str) -> web.Response:
@@ -80,11 +82,18 @@ def parse_query_time(value: str, name: str) -> float:
 
 
 def _recorder(origin: str, state: StandInState):
+    """Records each request and counts how many are in flight at once."""
+
     @web.middleware
     async def middleware(request: web.Request, handler):
         state.record(RecordedRequest(origin, request.method, request.path,
                                      dict(request.query), dict(request.headers)))
-        return await handler(request)
+        state.in_flight[origin] += 1
+        state.peak_in_flight[origin] = max(state.peak_in_flight[origin], state.in_flight[origin])
+        try:
+            return await handler(request)
+        finally:
+            state.in_flight[origin] -= 1
 
     return middleware
 

@@ -159,10 +159,10 @@ class Holdings:
         last_day = datetime.fromtimestamp(span_end, tz).date()
         chunks = []
         while local_day <= last_day:
-            window_start = int(datetime(local_day.year, local_day.month, local_day.day,
-                                        first_hour, tzinfo=tz).timestamp())
-            window_end = int(datetime(local_day.year, local_day.month, local_day.day,
-                                      last_hour, tzinfo=tz).timestamp())
+            midnight = datetime(local_day.year, local_day.month, local_day.day, tzinfo=tz)
+            # Wall-clock hours after local midnight (aware + timedelta keeps the wall clock).
+            window_start = int((midnight + timedelta(hours=first_hour)).timestamp())
+            window_end = int((midnight + timedelta(hours=last_hour)).timestamp())
             slots = np.arange(window_start + kind.offset, window_end, kind.cadence, dtype=np.int64)
             jitter = rng.integers(0, kind.jitter + 1, slots.size) if kind.jitter else 0
             keep = rng.random(slots.size) < kind.keep

@@ -226,7 +226,14 @@ class StandIn:
         return [r for r in self._requests if r.origin == origin]
 
     def clear_requests(self) -> None:
+        """Forget the requests received so far (and the peak of concurrent requests)."""
         self._requests.clear()
+        for origin in self.state.peak_in_flight:
+            self.state.peak_in_flight[origin] = self.state.in_flight[origin]
+
+    def peak_in_flight(self, origin: str) -> int:
+        """Most requests of one origin handled at once since the last :meth:`clear_requests`."""
+        return self.state.peak_in_flight[origin]
 
     # -- ground truth, without HTTP ------------------------------------------
     def holdings(self, asset: str, product: str) -> Holdings:

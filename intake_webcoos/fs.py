@@ -1,0 +1,421 @@
+"""``webcoos://``: the WebCOOS archive as a read-only fsspec filesystem.
+
+Paths are ``{asset}/{product}/{YYYY}/{MM}/{DD}/{filename}`` with UTC dates.
+Cameras, products, years, months and days come from the camera list and the
+daily inventory (no file listing); the files of one day come from one elements
+query.  Files are read from their public URLs by HTTP range requests, on the
+same session (and event loop) as the API client, never with the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import math
+import os
+from typing import Any
+
+import pandas as pd
+from fsspec.asyn import AsyncFileSystem, sync
+from fsspec.callbacks import DEFAULT_CALLBACK
+from fsspec.dircache import DirCache
+from fsspec.spec import AbstractBufferedFile
+
+from .api.client import AsyncClient
+from .api.errors import NotFoundError, ReadOnlyError, TruncatedDownloadError
+from .api.models import Asset, Element
+from .api.sync import Client
+
+PROTOCOL = "webcoos"
+#: Depth of a file path: asset / product / year / month / day / filename.
+FILE_DEPTH = 6
+
+
+class ListingCache(DirCache):
+    """A :class:`~fsspec.dircache.DirCache` in which some listings never expire.
+
+    The files of a UTC day that is over do not change, so their listings are
+    kept for good; everything else (today, and every level built from the
+    camera list or the inventory) expires after ``listings_expiry_time``.
+    """
+
+    def put(self, path: str, listing: list[dict[str, Any]], *, permanent: bool) -> None:
+        self[path] = listing
+        if permanent and self.use_listings_cache and self.listings_expiry_time is not None:
+            self._times[path] = math.inf
+
+    def __reduce__(self):
+        return (ListingCache, (self.use_listings_cache, self.listings_expiry_time,
+                               self.max_paths))
+
+
+def _not_found(path: str, why: str = "") -> FileNotFoundError:
+    return FileNotFoundError(f"webcoos://{path} does not exist" + (f": {why}" if why else "."))
+
+
+def _directory(name: str, size: int = 0, count: int = 0, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "type": "directory", "size": int(size), "count": int(count), **extra}
+
+
+def _file_info(folder: str, element: Element, service: str) -> dict[str, Any]:
+    return {
+        "name": f"{folder}/{element.label}",
+        "type": "file",
+        "size": element.size,
+        "url": element.url,
+        "time": element.time,
+        "end": element.end,
+        "duration": element.duration,
+        "uuid": element.uuid,
+        "service": service,
+    }
+
+
+class WebcoosFileSystem(AsyncFileSystem):
+    """The WebCOOS archive as a read-only filesystem.
+
+    Parameters
+    ----------
+    token : str, optional
+        API token; default ``$WEBCOOS_API_TOKEN``. Never stored in
+        ``storage_options``, ``to_json()``, pickles or reprs.
+    base_url : str, optional
+        API root; default ``$WEBCOOS_API_URL`` or the real API.
+    listings_expiry_time : float, optional
+        Seconds a listing stays cached; listings of past UTC days never expire.
+        None keeps every listing for good.
+    use_listings_cache : bool
+        Set False to list afresh every time.
+    **client_options
+        Options of the API client (timeouts, retries, concurrency): see
+        :class:`~intake_webcoos.api.config.Settings`.
+
+    Examples
+    --------
+    >>> import fsspec                                                    # doctest: +SKIP
+    >>> fs = fsspec.filesystem("webcoos")                                # doctest: +SKIP
+    >>> fs.ls("waikiki_sheraton/one-minute-stills/2025/09")             # doctest: +SKIP
+    >>> with fs.open("waikiki_sheraton/one-minute-stills/2025/09/10/"
+    ...              "waikiki_sheraton-2025-09-10-180004Z.jpg") as f:   # doctest: +SKIP
+    ...     header = f.read(2)
+    """
+
+    protocol = PROTOCOL
+    root_marker = ""
+    async_impl = True
+
+    def __init__(self, token: str | None = None, base_url: str | None = None, *,
+                 listings_expiry_time: float | None = 600.0, use_listings_cache: bool = True,
+                 asynchronous: bool = False, loop: asyncio.AbstractEventLoop | None = None,
+                 batch_size: int | None = None, **client_options: Any) -> None:
+        super().__init__(asynchronous=asynchronous, loop=loop, batch_size=batch_size)
+        self.aclient = AsyncClient(token, base_url, **client_options)
+        self.dircache = ListingCache(use_listings_cache=use_listings_cache,
+                                     listings_expiry_time=listings_expiry_time)
+
+    # The token must never reach storage_options (pickles, to_json, fs tokens).
+    @property
+    def storage_options(self) -> dict[str, Any]:
+        return self._storage_options
+
+    @storage_options.setter
+    def storage_options(self, value: dict[str, Any]) -> None:
+        self._storage_options = {k: v for k, v in value.items() if k != "token"}
+
+    def __repr__(self) -> str:
+        return f"<WebcoosFileSystem {self.aclient.settings.base_url}>"
+
+    @property
+    def client(self) -> Client:
+        """A synchronous API client sharing this filesystem's session and caches."""
+        return Client.from_async(self.aclient)
+
+    @classmethod
+    def _strip_protocol(cls, path):
+        if isinstance(path, list):
+            return [cls._strip_protocol(p) for p in path]
+        path = str(path)
+        if path.startswith(f"{PROTOCOL}://"):
+            path = path[len(PROTOCOL) + 3:]
+        elif path.startswith(f"{PROTOCOL}::"):
+            path = path[len(PROTOCOL) + 2:]
+        return path.strip("/")
+
+    @staticmethod
+    def _get_kwargs_from_urls(path: str) -> dict[str, Any]:
+        return {}
+
+    # -- resolving paths --------------------------------------------------------
+    async def _asset(self, path: str, slug: str) -> Asset:
+        try:
+            return await self.aclient.asset(slug)
+        except NotFoundError as exc:
+            raise _not_found(path, str(exc)) from exc
+
+    async def _services(self, path: str, asset: str, product: str):
+        try:
+            return await self.aclient.services(asset, product)
+        except NotFoundError as exc:  # unknown camera or product, or a stream only
+            raise _not_found(path, str(exc)) from exc
+
+    async def _days(self, path: str, asset: str, product: str) -> pd.DataFrame:
+        """The daily inventory bins with data (the only days that exist as folders)."""
+        await self._services(path, asset, product)
+        daily = await self.aclient.inventory(asset, product, "daily")
+        return daily[daily["has_data"]]
+
+    @staticmethod
+    def _date_parts(parts: list[str]) -> tuple[int, ...] | None:
+        """Year, month, day of a path's date components, or None if they are not a date."""
+        try:
+            numbers = tuple(int(p) for p in parts)
+            widths = (4, 2, 2)[: len(parts)]
+            if any(len(p) != w for p, w in zip(parts, widths, strict=True)):
+                return None
+            dt.date(*(*numbers, 1, 1)[:3])
+        except ValueError:
+            return None
+        return numbers
+
+    # -- listing -----------------------------------------------------------------
+    async def _ls(self, path: str, detail: bool = True, refresh: bool = False,
+                  **kwargs: Any) -> list:
+        path = self._strip_protocol(path)
+        if not refresh:
+            try:
+                listing = self.dircache[path]
+            except KeyError:
+                listing = None
+            if listing is not None:
+                return listing if detail else [e["name"] for e in listing]
+        parts = path.split("/") if path else []
+        if len(parts) == FILE_DEPTH:
+            info = await self._info(path)
+            return [info] if detail else [info["name"]]
+        if len(parts) > FILE_DEPTH:
+            raise _not_found(path)
+        listing, permanent = await self._list(path, parts)
+        self.dircache.put(path, listing, permanent=permanent)
+        return listing if detail else [e["name"] for e in listing]
+
+    async def _list(self, path: str, parts: list[str]) -> tuple[list[dict], bool]:
+        """The entries of a directory, and whether that listing can never change."""
+        if not parts:
+            assets = await self.aclient.assets()
+            return [_directory(a.slug, *_asset_totals(a), label=a.label) for a in assets], False
+        if len(parts) == 1:
+            asset = await self._asset(path, parts[0])
+            return [
+                _directory(f"{asset.slug}/{p.slug}", *_service_totals(p.s3_services))
+                for p in asset.products if p.s3_services
+            ], False
+        asset, product, *date = parts
+        if len(date) == 3:
+            return await self._list_day(path, asset, product, date)
+        if date and self._date_parts(date) is None:
+            raise _not_found(path, "not a date folder (YYYY/MM/DD, UTC)")
+        days = await self._days(path, asset, product)
+        keys = days["starting"].dt.strftime(["%Y", "%Y/%m", "%Y/%m/%d"][len(date)])
+        prefix = "/".join(date)
+        chosen = keys.str.startswith(prefix + "/") if prefix else pd.Series(True, keys.index)
+        grouped = days[chosen.to_numpy()].groupby(keys[chosen].to_numpy())
+        entries = [_directory(f"{asset}/{product}/{key}", group["size"].sum(),
+                              group["count"].sum()) for key, group in grouped]
+        if date and not entries:
+            raise _not_found(path, "no data in that period")
+        return entries, False
+
+    async def _list_day(self, path: str, asset: str, product: str, date: list[str]
+                        ) -> tuple[list[dict], bool]:
+        numbers = self._date_parts(date)
+        if numbers is None:
+            raise _not_found(path, "not a date folder (YYYY/MM/DD, UTC)")
+        start = pd.Timestamp(*numbers, tz="UTC")
+        end = start + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+        await self._services(path, asset, product)
+        entries = []
+        async for service, batch in self.aclient.iter_elements(asset, product, start, end):
+            entries.extend(_file_info(path, e, service.slug) for e in batch)
+        if not entries:
+            raise _not_found(path, "no files on that UTC day (night, outage or out of range)")
+        entries.sort(key=lambda e: (e["time"], e["name"]))
+        over = end < pd.Timestamp.now(tz="UTC")
+        return entries, over
+
+    async def _info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        path = self._strip_protocol(path)
+        parts = path.split("/") if path else []
+        if not parts:
+            return _directory("")
+        if len(parts) == FILE_DEPTH:
+            for entry in await self._ls("/".join(parts[:-1])):
+                if entry["name"] == path:
+                    return entry
+            raise _not_found(path)
+        if len(parts) > FILE_DEPTH:
+            raise _not_found(path)
+        asset = await self._asset(path, parts[0])
+        if len(parts) == 1:
+            return _directory(asset.slug, *_asset_totals(asset), label=asset.label)
+        _, _, services = await self._services(path, *parts[:2])
+        if len(parts) == 2:
+            return _directory(path, *_service_totals(services))
+        if self._date_parts(parts[2:]) is None:
+            raise _not_found(path, "not a date folder (YYYY/MM/DD, UTC)")
+        days = await self._days(path, *parts[:2])
+        keys = days["starting"].dt.strftime("%Y/%m/%d")
+        inside = days[keys.str.startswith("/".join(parts[2:])).to_numpy()]
+        if inside.empty:
+            raise _not_found(path, "no data in that period")
+        return _directory(path, inside["size"].sum(), inside["count"].sum())
+
+    async def _walk(self, path: str, maxdepth: int | None = None, **kwargs: Any):
+        # Every day under `path` is listed concurrently first; fsspec's own walk
+        # (and find, glob, get, du built on it) then reads them from the cache.
+        if not kwargs.pop("_prefetched", False):
+            await self._prefetch_days(self._strip_protocol(path), maxdepth)
+        async for item in super()._walk(path, maxdepth=maxdepth, _prefetched=True, **kwargs):
+            yield item
+
+    async def _prefetch_days(self, path: str, maxdepth: int | None) -> None:
+        parts = path.split("/") if path else []
+        if not 1 <= len(parts) < FILE_DEPTH - 1:
+            return  # the whole archive, a single day, or a file: nothing to batch
+        if maxdepth is not None and len(parts) + maxdepth < FILE_DEPTH:
+            return  # the walk stops above the files
+        try:
+            if len(parts) == 1:
+                products = [e["name"] for e in await self._ls(path)]
+            else:
+                products = ["/".join(parts[:2])]
+            days = []
+            for product in products:
+                bins = await self._days(product, *product.split("/"))
+                names = product + "/" + bins["starting"].dt.strftime("%Y/%m/%d")
+                days.extend(n for n in names if n.startswith(path))
+        except FileNotFoundError:
+            return  # the walk reports it as it would anyway
+        missing = [d for d in days if d not in self.dircache]
+        await asyncio.gather(*(self._ls(d) for d in missing), return_exceptions=True)
+
+    async def _du(self, path: str, total: bool = True, maxdepth: int | None = None,
+                  **kwargs: Any):
+        if total and maxdepth is None and not kwargs.get("withdirs"):
+            # From the inventory: no file is listed.
+            return (await self._info(path))["size"] or 0
+        return await super()._du(path, total=total, maxdepth=maxdepth, **kwargs)
+
+    # -- reading -----------------------------------------------------------------
+    async def _cat_file(self, path: str, start: int | None = None, end: int | None = None,
+                        **kwargs: Any) -> bytes:
+        info = await self._file(path)
+        size = info["size"]
+        if (start is not None and start < 0) or (end is not None and end < 0):
+            if size is None:
+                size = len(await self.aclient.fetch(info["url"]))
+            start = size + start if start is not None and start < 0 else start
+            end = size + end if end is not None and end < 0 else end
+            start = max(start, 0) if start is not None else None
+        data = await self.aclient.fetch(info["url"], start, end)
+        if start is None and end is None and size is not None and len(data) != size:
+            raise TruncatedDownloadError(
+                f"webcoos://{info['name']} arrived with {len(data)} bytes; the listing says "
+                f"{size}.")
+        return data
+
+    async def _get_file(self, rpath: str, lpath: str, callback=DEFAULT_CALLBACK,
+                        **kwargs: Any) -> None:
+        info = await self._info(rpath)
+        if info["type"] == "directory":  # recursive get lists folders too
+            os.makedirs(lpath, exist_ok=True)
+            return
+        await self.aclient.download(info["url"], lpath, size=info["size"], callback=callback)
+
+    async def _file(self, path: str) -> dict[str, Any]:
+        info = await self._info(path)
+        if info["type"] != "file":
+            raise IsADirectoryError(f"webcoos://{info['name']} is a directory, not a file.")
+        return info
+
+    def _open(self, path: str, mode: str = "rb", block_size: int | None = None,
+              autocommit: bool = True, cache_type: str = "readahead",
+              cache_options: dict | None = None, **kwargs: Any) -> WebcoosFile:
+        if mode != "rb":
+            _read_only()
+        info = self.info(path)
+        if info["type"] != "file":
+            raise IsADirectoryError(f"webcoos://{info['name']} is a directory, not a file.")
+        return WebcoosFile(self, info, block_size=block_size, cache_type=cache_type,
+                           cache_options=cache_options)
+
+    def modified(self, path: str) -> dt.datetime:
+        """Start time of the element (UTC); WebCOOS keeps no modification times."""
+        return self._file_sync(path)["time"]
+
+    def created(self, path: str) -> dt.datetime:
+        """Start time of the element (UTC)."""
+        return self._file_sync(path)["time"]
+
+    def ukey(self, path: str) -> str:
+        """A key that changes when the file does: its uuid and size."""
+        info = self._file_sync(path)
+        return hashlib.sha256(f"{info['uuid']}:{info['size']}".encode()).hexdigest()
+
+    def _file_sync(self, path: str) -> dict[str, Any]:
+        return sync(self.loop, self._file, path)
+
+    # -- WebCOOS is read-only -------------------------------------------------------
+    async def _read_only_async(self, *args: Any, **kwargs: Any) -> None:
+        _read_only()
+
+    def _read_only_sync(self, *args: Any, **kwargs: Any) -> None:
+        _read_only()
+
+    _rm_file = _rm = _cp_file = _pipe_file = _put_file = _mkdir = _makedirs = _mv_file = (
+        _read_only_async
+    )
+    rmdir = touch = mv = _read_only_sync
+
+
+# fsspec builds the blocking methods from the async ones at class creation, before
+# the read-only overrides above exist; point those at the refusals too.
+for _name in ("rm_file", "rm", "cp_file", "pipe_file", "put_file", "mkdir", "makedirs",
+              "copy", "cp", "put", "pipe", "mv_file"):
+    setattr(WebcoosFileSystem, _name, WebcoosFileSystem._read_only_sync)
+
+
+def _read_only() -> None:
+    raise ReadOnlyError(
+        "WebCOOS is read-only: webcoos:// paths can be listed and read, not written, "
+        "copied within, moved or deleted. Copy files to local disk with fs.get(...)."
+    )
+
+
+def _service_totals(services) -> tuple[int, int]:
+    return (sum(s.stats.size or 0 for s in services), sum(s.stats.count for s in services))
+
+
+def _asset_totals(asset: Asset) -> tuple[int, int]:
+    return _service_totals([s for p in asset.products for s in p.s3_services])
+
+
+class WebcoosFile(AbstractBufferedFile):
+    """A WebCOOS element opened for reading: range requests on its public URL."""
+
+    def __init__(self, fs: WebcoosFileSystem, info: dict[str, Any], *,
+                 block_size: int | None = None, cache_type: str = "readahead",
+                 cache_options: dict | None = None) -> None:
+        self.url = info["url"]
+        size = info["size"]
+        if size is None:  # rare: ask the file host
+            size = len(sync(fs.loop, fs.aclient.fetch, self.url))
+        super().__init__(fs, info["name"], mode="rb", block_size=block_size or 2**20,
+                         cache_type=cache_type, cache_options=cache_options, size=size)
+        self.details = info
+
+    def _fetch_range(self, start: int, end: int) -> bytes:
+        return sync(self.fs.loop, self.fs.aclient.fetch, self.url, start, end)
+
+
+__all__ = ["ListingCache", "WebcoosFile", "WebcoosFileSystem"]
