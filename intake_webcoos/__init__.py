@@ -14,13 +14,17 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "Client": "intake_webcoos.api.sync",
     "AsyncClient": "intake_webcoos.api.client",
+    "WebcoosFileSystem": "intake_webcoos.fs",
+    "open_images": "intake_webcoos.images",
 }
 
 if TYPE_CHECKING:
     from .api.client import AsyncClient
     from .api.sync import Client
+    from .fs import WebcoosFileSystem
+    from .images import open_images
 
-__all__ = ["AsyncClient", "Client", "__version__"]
+__all__ = ["AsyncClient", "Client", "WebcoosFileSystem", "__version__", "open_images"]
 
 
 def __getattr__(name: str) -> Any:

@@ -154,3 +154,23 @@ class RequestError(WebcoosError):
         self.status = status
         self.detail = detail
         super().__init__(f"WebCOOS answered HTTP {status} to {url}: {detail}")
+
+
+class EmptyRangeError(NotFoundError):
+    """A selection holds no element (night, an outage, or outside the data)."""
+
+
+class FrameError(WebcoosError):
+    """An image could not be used as a frame of a cube."""
+
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        super().__init__(f"{url}: {message}")
+
+
+class FrameDecodeError(FrameError):
+    """The bytes of an element are not a readable image."""
+
+
+class FrameShapeError(FrameError):
+    """A frame's size differs from the cube's (the camera changed resolution)."""

@@ -287,6 +287,8 @@ def files_app(state: StandInState) -> web.Application:
         if found is None:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
         holdings, index = found
+        if bodies.damaged.get((holdings.service.slug, index)) == "missing":
+            return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
         size = int(holdings.sizes[index])
         epoch = int(holdings.starts[index])
         ext = key.rsplit(".", 1)[-1]

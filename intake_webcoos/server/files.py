@@ -63,36 +63,58 @@ class FileBodies:
     """
 
     def __init__(self, width: int = 1280, height: int = 720, quality: int = 85,
-                 cache_bytes: int = 512 * 2**20) -> None:
+                 cache_bytes: int = 512 * 2**20,
+                 resolution_changes: dict[str, tuple[float, tuple[int, int]]] | None = None
+                 ) -> None:
         self.renderer = SceneRenderer(width, height)
         self.quality = quality
         self.cache_bytes = cache_bytes
+        self.resolution_changes = dict(resolution_changes or {})
         self._cache: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         self._cached_bytes = 0
         self._lock = threading.Lock()
-        self._renderers: dict[tuple[int, int], SceneRenderer] = {}
+        self._renderers: dict[tuple[int, int], SceneRenderer] = {(width, height): self.renderer}
         self._lqip: dict[str, str] = {}
-        self._typical_size: int | None = None
+        self._typical_sizes: dict[tuple[int, int], int] = {}
+        self.damaged: dict[tuple[str, int], str] = {}
 
     # -- sizes --------------------------------------------------------------
-    @property
-    def typical_size(self) -> int:
-        """Encoded size of a calibration frame at this frame size and quality."""
-        if self._typical_size is None:
-            self._typical_size = len(self.renderer.jpeg("calibration", _CALIBRATION_TIME,
-                                                        self.quality))
-        return self._typical_size
+    def frame_size(self, camera: str, epoch: float) -> tuple[int, int]:
+        """``(width, height)`` of a camera's frame at ``epoch`` (cameras change resolution)."""
+        change = self.resolution_changes.get(camera)
+        if change is not None and epoch >= change[0]:
+            return change[1]
+        return self.renderer.width, self.renderer.height
+
+    def _renderer(self, size: tuple[int, int]) -> SceneRenderer:
+        with self._lock:
+            renderer = self._renderers.get(size)
+            if renderer is None:
+                renderer = self._renderers[size] = SceneRenderer(*size)
+        return renderer
+
+    def typical_size(self, size: tuple[int, int]) -> int:
+        """Encoded size of a calibration frame of ``size`` at this quality."""
+        if size not in self._typical_sizes:
+            calibration = self._renderer(size).jpeg("calibration", _CALIBRATION_TIME,
+                                                    self.quality)
+            self._typical_sizes[size] = len(calibration)
+        return self._typical_sizes[size]
 
     def image_sizes(self, service: Service, starts: np.ndarray,
                     uniforms: np.ndarray) -> np.ndarray:
         """Declared sizes of JPEG elements (see :class:`~.archive.Holdings`)."""
         low, spread = SIZE_HEADROOM
-        return (self.typical_size * (low + spread * uniforms)).astype(np.int64)
+        typical = np.array([self.typical_size(self.frame_size(service.camera.slug, t))
+                            for t in starts.tolist()], dtype=np.float64)
+        return (typical * (low + spread * uniforms)).astype(np.int64)
 
     # -- bodies -------------------------------------------------------------
     def body(self, holdings: Holdings, index: int) -> bytes:
         """The bytes of element ``index`` of ``holdings`` (rendered once, then cached)."""
         key = (holdings.service.slug, index)
+        if self.damaged.get(key) == "missing":
+            raise LookupError(f"{holdings.service.key(int(holdings.starts[index]))} was removed")
         with self._lock:
             data = self._cache.get(key)
             if data is not None:
@@ -108,13 +130,26 @@ class FileBodies:
                     self._cached_bytes -= len(old)
         return data
 
+    def damage(self, holdings: Holdings, index: int, how: str) -> None:
+        """From now on serve an element as garbage (``"corrupt"``) or not at all (``"missing"``)."""
+        key = (holdings.service.slug, index)
+        with self._lock:
+            self.damaged[key] = how
+            old = self._cache.pop(key, None)
+            if old is not None:
+                self._cached_bytes -= len(old)
+
     def _render(self, holdings: Holdings, index: int) -> bytes:
         service = holdings.service
         if not service.kind.is_image:
             raise LookupError(f"{service.product.slug} files are not served by the stand-in")
         epoch = float(holdings.starts[index])
         size = int(holdings.sizes[index])
-        frame = self.renderer.render(service.camera.slug, epoch)
+        damage = self.damaged.get((service.slug, index))
+        if damage == "corrupt":  # the declared size, but not an image
+            return (b"not a JPEG: corrupt element " * (size // 28 + 1))[:size]
+        frame = self._renderer(self.frame_size(service.camera.slug, epoch)).render(
+            service.camera.slug, epoch)
         for quality in range(self.quality, 0, -5):
             data = encode_jpeg(frame, quality)
             if len(data) == size or len(data) <= size - 4:
@@ -123,19 +158,17 @@ class FileBodies:
 
     def etag(self, holdings: Holdings, index: int) -> str:
         """An entity tag that changes whenever the bytes would (cheap: no rendering)."""
-        ident = (f"{holdings.service.slug}:{int(holdings.starts[index])}:"
-                 f"{int(holdings.sizes[index])}:{self.renderer.width}x{self.renderer.height}:"
-                 f"{self.quality}")
+        epoch = int(holdings.starts[index])
+        width, height = self.frame_size(holdings.service.camera.slug, epoch)
+        damage = self.damaged.get((holdings.service.slug, index))
+        ident = (f"{holdings.service.slug}:{epoch}:{int(holdings.sizes[index])}:"
+                 f"{width}x{height}:{self.quality}:{damage}")
         return '"' + hashlib.md5(ident.encode(), usedforsecurity=False).hexdigest() + '"'
 
     # -- previews -----------------------------------------------------------
     def thumbnail(self, camera: str, epoch: float, width: int, height: int) -> bytes:
         """A small rendering of ``camera`` at ``epoch`` (thumbnail URLs point here)."""
-        with self._lock:
-            renderer = self._renderers.get((width, height))
-            if renderer is None:
-                renderer = self._renderers[(width, height)] = SceneRenderer(width, height)
-        return renderer.jpeg(camera, epoch, 70)
+        return self._renderer((width, height)).jpeg(camera, epoch, 70)
 
     def lqip(self, camera: str) -> str:
         """Base64 of a 40x22 JPEG, without a ``data:`` prefix, as the API's ``lqip``."""

@@ -64,6 +64,9 @@ class StandIn:
         Bound on the bytes of rendered files kept in memory.
     record_limit : int
         How many received requests are kept for :attr:`requests`.
+    resolution_changes : dict, optional
+        ``{camera: (when, (width, height))}``: that camera's stills have another
+        frame size from ``when`` on, as when a camera is replaced.
     """
 
     def __init__(
@@ -81,6 +84,7 @@ class StandIn:
         seed: int = 0,
         cache_bytes: int = 512 * 2**20,
         record_limit: int = 100_000,
+        resolution_changes: dict[str, tuple[datetime | str, tuple[int, int]]] | None = None,
     ) -> None:
         if isinstance(span_end, str):
             span_end = datetime.fromisoformat(span_end)
@@ -89,7 +93,10 @@ class StandIn:
         self.token = token if token is not None else secrets.token_hex(20)
         self._span = (span_end, span_days, daylight, seed)
         self._ports = (api_port, files_port)
-        self.bodies = FileBodies(*frame_size, cache_bytes=cache_bytes)
+        changes = {camera: (_epoch(when), size)
+                   for camera, (when, size) in (resolution_changes or {}).items()}
+        self.bodies = FileBodies(*frame_size, cache_bytes=cache_bytes,
+                                 resolution_changes=changes)
         self._requests: deque[RecordedRequest] = deque(maxlen=record_limit)
         self._initial_faults = (api_faults or Faults(), file_faults or Faults())
         self._state: StandInState | None = None
@@ -255,13 +262,24 @@ class StandIn:
 
     def file_bytes(self, url: str) -> bytes:
         """The bytes the file origin serves at ``url``."""
+        return self.bodies.body(*self._locate(url))
+
+    def damage(self, url: str, how: str = "corrupt") -> None:
+        """Serve ``url`` as garbage of its listed size (``"corrupt"``) or as 404 (``"missing"``).
+
+        The listing does not change, as when a file is damaged or deleted on S3.
+        """
+        if how not in ("corrupt", "missing"):
+            raise ValueError("how must be 'corrupt' or 'missing'")
+        self.bodies.damage(*self._locate(url), how)
+
+    def _locate(self, url: str) -> tuple[Holdings, int]:
         prefix = self.files_url + "/"
-        if not url.startswith(prefix):
-            raise KeyError(f"{url} is not on this stand-in's file origin")
-        found = self.state.archive.find_key(unquote(url[len(prefix):]))
+        found = (self.state.archive.find_key(unquote(url[len(prefix):]))
+                 if url.startswith(prefix) else None)
         if found is None:
-            raise KeyError(f"no file at {url}")
-        return self.bodies.body(*found)
+            raise KeyError(f"no file of this stand-in at {url}")
+        return found
 
     def asset_json(self, slug: str) -> dict[str, Any]:
         obj = self.state.payloads.asset(slug)

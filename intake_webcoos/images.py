@@ -1,0 +1,257 @@
+"""Image time series: a camera's frames as one lazy, labelled xarray cube.
+
+``open_images`` lists the elements (one API query per UTC day), reads at most
+one frame to learn the frame size, and builds a dask graph in which every
+frame is its own chunk.  Frames are fetched in concurrent batches (HTTP
+latency overlaps) and decoded one task per chunk, so decoding spreads over
+threads or workers while only JPEG bytes wait in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import dask.array as da
+import numpy as np
+import pandas as pd
+import xarray as xr
+from dask.base import tokenize
+from dask.highlevelgraph import HighLevelGraph
+
+from . import products as _products  # noqa: F401  (registers the .webcoos accessor)
+from .api.errors import EmptyRangeError, FrameError, WebcoosError
+from .api.frames import thin
+from .api.models import Asset
+from .api.sync import Client
+from .api.times import TimeLike, to_timedelta
+from .decode import DecodeOptions, decode, decode_frames, fetch_batch
+from .fs import WebcoosFileSystem
+
+#: Frames fetched together by one task: enough to hide HTTP latency behind
+#: decoding, few enough that only a few MB of JPEG bytes wait at a time.
+FETCH_BATCH = 16
+CITATION = (
+    "WebCOOS {years}. Imagery from the {label} camera ({slug}) of the Web Camera "
+    "Coastal Observation System, https://webcoos.org. SECOORA is acknowledged for "
+    "leading the WebCOOS program."
+)
+
+
+def open_images(
+    asset: str | Sequence[str] | None = None,
+    product: str | None = None,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    *,
+    every: str | pd.Timedelta | None = None,
+    scale: float = 1,
+    grayscale: bool = False,
+    chunks: int | dict[str, int] | None = None,
+    coerce_shape: tuple[int, int] | None = None,
+    on_error: str = "raise",
+    token: str | None = None,
+    base_url: str | None = None,
+) -> xr.Dataset:
+    """Open a camera's still images as a lazy ``(time, y, x, band)`` cube.
+
+    Parameters
+    ----------
+    asset : str or list of str
+        Camera slug or label; or a ``webcoos://`` glob, or a list of
+        ``webcoos://`` file paths (then ``product``, ``start`` and ``end`` are
+        not given).
+    product : str
+        Product slug, e.g. ``"one-minute-stills"``.
+    start, end : str, datetime, Timestamp or datetime64
+        Inclusive UTC bounds (naive means UTC).
+    every : str or Timedelta, optional
+        Keep the first frame of each UTC bin of this width (``"10min"``).
+    scale : {1, 1/2, 1/4, 1/8}
+        Decode at reduced size with JPEG DCT scaling (several times faster).
+    grayscale : bool
+        One band of luminance instead of RGB.
+    chunks : int or dict, optional
+        Frames per chunk along ``time`` (default 1), e.g. ``{"time": 10}``;
+        other dimensions given in a dict are rechunked afterwards.
+    coerce_shape : (ny, nx), optional
+        Crop or zero-pad every frame to this size (after scaling), for cameras
+        that changed resolution; also spares reading a frame at opening.
+    on_error : {"raise", "mask"}
+        ``"mask"`` turns unreadable or missing frames into zeros marked False
+        in a boolean ``valid`` coordinate; the ``.webcoos`` products skip them.
+    token, base_url : str, optional
+        API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``).
+        Workers never need the token: element files are public.
+
+    Returns
+    -------
+    xarray.Dataset
+        Variable ``image`` (uint8, dask, one chunk per frame); coordinates
+        ``time`` (naive UTC), ``url``, ``filename`` (and ``valid``); camera
+        metadata and the citation WebCOOS asks for in ``attrs``.
+
+    Raises
+    ------
+    EmptyRangeError
+        No element in the selection (night, an outage, outside the data).
+    """
+    if on_error not in ("raise", "mask"):
+        raise ValueError(f"on_error must be 'raise' or 'mask', not {on_error!r}")
+    options = DecodeOptions(scale=scale, grayscale=grayscale,
+                            coerce=coerce_shape is not None, mask=on_error == "mask",
+                            shape=tuple(coerce_shape) if coerce_shape is not None else None)
+    if _are_paths(asset):
+        if product is not None or start is not None or end is not None:
+            raise ValueError("give either webcoos:// paths or asset, product, start and end")
+        listing, camera, product = _from_paths(asset, every, token, base_url)
+    else:
+        if asset is None or product is None:
+            raise ValueError("open_images needs a camera and a product (or webcoos:// paths)")
+        client = Client(token, base_url)
+        camera = client.asset(asset)
+        elements = client.elements(camera.slug, product, start, end, every=every)
+        listing = elements[["time", "url", "filename", "service"]]
+    if listing.empty:
+        raise EmptyRangeError(
+            f"No {product} of {camera.slug} between {start} and {end} (UTC): the cameras "
+            "record in daylight only (local time); check the inventory for days with data.")
+    if options.shape is None:
+        options = _learn_shape(listing, options)
+    return _cube(listing, camera, product, options, chunks)
+
+
+def _are_paths(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.startswith("webcoos://")
+    return isinstance(value, (list, tuple)) and bool(value) and all(
+        isinstance(v, str) and v.startswith("webcoos://") for v in value)
+
+
+def _from_paths(paths: str | Sequence[str], every, token, base_url
+                ) -> tuple[pd.DataFrame, Asset, str]:
+    """The listing of a glob or of explicit paths, and the camera they belong to."""
+    fs = WebcoosFileSystem(token=token, base_url=base_url)
+    if isinstance(paths, str):
+        infos = list(fs.glob(paths, detail=True).values())
+    else:
+        infos = [fs.info(p) for p in paths]
+    infos = [i for i in infos if i["type"] == "file"]
+    owners = {tuple(i["name"].split("/")[:2]) for i in infos}
+    if len(owners) > 1:
+        raise ValueError(f"the paths span several camera products {sorted(owners)}: "
+                         "open each separately and combine the cubes with xarray")
+    if not owners:
+        raise EmptyRangeError(f"No file matches {paths!r}.")
+    (asset, product), = owners
+    listing = pd.DataFrame({
+        "time": pd.DatetimeIndex([i["time"] for i in infos]).tz_convert("UTC"),
+        "url": [i["url"] for i in infos],
+        "filename": [i["name"].rsplit("/", 1)[1] for i in infos],
+        "service": [i["service"] for i in infos],
+    }).sort_values("time", kind="stable").reset_index(drop=True)
+    if every is not None:
+        listing = thin(listing, to_timedelta(every))
+    return listing, fs.client.asset(asset), product
+
+
+def _learn_shape(listing: pd.DataFrame, options: DecodeOptions) -> DecodeOptions:
+    """Read frames (the first readable one when masking) to learn the cube's frame size."""
+    for url in listing["url"]:
+        try:
+            (data,) = fetch_batch((url,))
+            if isinstance(data, Exception):
+                raise data
+            frame = decode(data, options, url)
+        except (WebcoosError, FileNotFoundError):
+            if not options.mask:
+                raise
+            continue
+        return replace(options, shape=frame.shape[:2])
+    raise FrameError(listing["url"].iloc[0], "no frame of the selection could be read; "
+                     "nothing to learn the frame size from (pass coerce_shape=(ny, nx)).")
+
+
+def _time_chunks(chunks: int | dict[str, int] | None) -> tuple[int, dict[str, int]]:
+    if chunks is None:
+        return 1, {}
+    if isinstance(chunks, int):
+        return chunks, {}
+    other = {k: v for k, v in chunks.items() if k != "time"}
+    per_chunk = chunks.get("time", 1)
+    if per_chunk in (None, -1):
+        per_chunk = 1
+    return int(per_chunk), other
+
+
+def _cube(listing: pd.DataFrame, camera: Asset, product: str, options: DecodeOptions,
+          chunks: int | dict[str, int] | None) -> xr.Dataset:
+    per_chunk, other_chunks = _time_chunks(chunks)
+    if per_chunk < 1:
+        raise ValueError("chunks along time must be at least 1 frame")
+    urls = tuple(listing["url"])
+    n = len(urls)
+    ny, nx = options.shape
+    bands = options.bands
+    # Fetch batches hold whole chunks, so a chunk's frames come from one batch.
+    batch = per_chunk * math.ceil(FETCH_BATCH / per_chunk)
+    token = tokenize(urls, options, per_chunk)
+    fetch_name = f"webcoos-fetch-{token}"
+    load_name = f"webcoos-decode-{token}"
+    image_name = f"webcoos-image-{token}"
+    valid_name = f"webcoos-valid-{token}"
+    graph: dict[Any, Any] = {}
+    for b, first in enumerate(range(0, n, batch)):
+        graph[(fetch_name, b)] = (fetch_batch, urls[first : first + batch])
+    starts = range(0, n, per_chunk)
+    for c, first in enumerate(starts):
+        stop = min(first + per_chunk, n)
+        b, offset = divmod(first, batch)
+        graph[(load_name, c)] = (decode_frames, (fetch_name, b), offset, offset + stop - first,
+                                 urls[first:stop], options)
+        graph[(image_name, c, 0, 0, 0)] = (operator.getitem, (load_name, c), 0)
+        graph[(valid_name, c)] = (operator.getitem, (load_name, c), 1)
+    sizes = tuple(min(per_chunk, n - first) for first in starts)
+    image = da.Array(HighLevelGraph.from_collections(image_name, graph), image_name,
+                     chunks=(sizes, (ny,), (nx,), (bands,)), dtype=np.uint8)
+    coords: dict[str, Any] = {
+        "time": ("time", listing["time"].dt.tz_convert("UTC").dt.tz_localize(None)
+                 .to_numpy().astype("datetime64[ns]"), {"timezone": "UTC"}),
+        "url": ("time", np.asarray(listing["url"], dtype=object)),
+        "filename": ("time", np.asarray(listing["filename"], dtype=object)),
+        "y": ("y", np.arange(ny)),
+        "x": ("x", np.arange(nx)),
+        "band": ("band", ["gray"] if options.grayscale else ["red", "green", "blue"]),
+    }
+    if options.mask:
+        valid = da.Array(HighLevelGraph.from_collections(valid_name, graph), valid_name,
+                         chunks=(sizes,), dtype=bool)
+        coords["valid"] = ("time", valid)
+    ds = xr.Dataset({"image": (("time", "y", "x", "band"), image)}, coords=coords,
+                    attrs=_attrs(listing, camera, product, options))
+    ds["image"].attrs.update(long_name=f"{product} of {camera.label}", units="1",
+                             valid_range=[0, 255])
+    return ds.chunk(other_chunks) if other_chunks else ds
+
+
+def _attrs(listing: pd.DataFrame, camera: Asset, product: str,
+           options: DecodeOptions) -> dict[str, Any]:
+    years = sorted({int(y) for y in listing["time"].dt.year})
+    span = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
+    return {
+        "title": f"{camera.label}: {product}",
+        "camera": camera.slug,
+        "camera_label": camera.label,
+        "latitude": camera.latitude,
+        "longitude": camera.longitude,
+        "camera_timezone": camera.timezone,
+        "product": product,
+        "service": ",".join(sorted(set(listing["service"]))),
+        "scale": options.scale,
+        "time_note": "time is the element start in UTC (naive datetime64, xarray convention)",
+        "source": "WebCOOS, https://webcoos.org",
+        "citation": CITATION.format(years=span, label=camera.label, slug=camera.slug),
+    }

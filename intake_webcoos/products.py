@@ -1,0 +1,181 @@
+"""Coastal-imaging products of image cubes, and the ``.webcoos`` xarray accessor.
+
+* ``timex``: time-exposure, the mean of each pixel over the frames;
+* ``variance``: the standard deviation of each pixel (coastal imaging calls the
+  std image "variance");
+* ``brightest`` / ``darkest``: per-pixel (and per-band) maximum / minimum;
+* ``timestack``: the pixels along a line (polyline) in every frame, ``(time, distance, band)``;
+* ``to_gray``: luminance, ITU-R 601 weights (as Pillow's "L").
+
+All are lazy; each reduction streams over frames (dask reduces chunk by chunk),
+so its memory does not grow with the number of frames.  Frames marked False in
+a ``valid`` coordinate are skipped.  With ``freq`` a product is computed per UTC
+bin (``"10min"``, ``"1h"``...), whose start labels the new ``time`` axis; bins
+without frames (night) do not appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+
+#: Luminance weights of R, G, B (ITU-R BT.601).
+GRAY_WEIGHTS = (0.299, 0.587, 0.114)
+
+
+def _image(obj: xr.Dataset | xr.DataArray) -> xr.DataArray:
+    if isinstance(obj, xr.Dataset):
+        if "image" not in obj:
+            raise KeyError("this Dataset has no 'image' variable: open it with open_images()")
+        image = obj["image"].copy(deep=False)
+        image.attrs = {**obj.attrs, **image.attrs}
+        return image
+    return obj
+
+
+def _reduce(image: xr.DataArray, how: str, freq: str | None, name: str,
+            description: str) -> xr.DataArray:
+    """Reduce over ``time`` (whole series or per ``freq`` bin), skipping invalid frames."""
+    data = image
+    if "valid" in image.coords:
+        data = image.where(image["valid"])  # invalid frames become NaN and are skipped
+    if how in ("mean", "std"):
+        data = data.astype(np.float32) if data.dtype == np.uint8 else data
+    if freq is None:
+        out = getattr(data, how)("time")
+    else:
+        bins = data["time"].dt.floor(freq).rename("time_bin")
+        out = getattr(data.groupby(bins), how)("time").rename(time_bin="time")
+        out["time"].attrs.update(timezone="UTC", bin_width=str(freq),
+                                 note="start of each bin, UTC")
+    if how in ("max", "min") and image.dtype == np.uint8 and out.dtype != np.uint8:
+        out = out.fillna(0).astype(np.uint8)
+    elif how in ("mean", "std"):
+        out = out.astype(np.float32)
+    out = out.drop_vars([c for c in ("url", "filename", "valid") if c in out.coords])
+    out.name = name
+    out.attrs = {**image.attrs, "product": name, "description": description}
+    out.attrs.pop("long_name", None)
+    return out
+
+
+def timex(obj, freq: str | None = None) -> xr.DataArray:
+    """Time-exposure image: the mean of each pixel over the frames (float32)."""
+    return _reduce(_image(obj), "mean", freq, "timex",
+                   "time-exposure: mean of each pixel over the frames")
+
+
+def variance(obj, freq: str | None = None) -> xr.DataArray:
+    """The standard deviation of each pixel over the frames (float32).
+
+    Coastal imaging calls this image "variance"; it is the standard deviation,
+    which keeps the units of the image.
+    """
+    return _reduce(_image(obj), "std", freq, "variance",
+                   "standard deviation of each pixel over the frames")
+
+
+def brightest(obj, freq: str | None = None) -> xr.DataArray:
+    """The brightest value of each pixel and band over the frames."""
+    return _reduce(_image(obj), "max", freq, "brightest",
+                   "maximum of each pixel and band over the frames")
+
+
+def darkest(obj, freq: str | None = None) -> xr.DataArray:
+    """The darkest value of each pixel and band over the frames."""
+    return _reduce(_image(obj), "min", freq, "darkest",
+                   "minimum of each pixel and band over the frames")
+
+
+def to_gray(obj) -> xr.DataArray:
+    """Luminance (ITU-R 601 weights), uint8, with a ``band`` of length 1."""
+    image = _image(obj)
+    if image.sizes["band"] == 1:
+        return image
+    weights = xr.DataArray(np.array(GRAY_WEIGHTS, dtype=np.float32), dims="band")
+    gray = (image.astype(np.float32) * weights).sum("band").round().clip(0, 255)
+    gray = gray.astype(np.uint8).expand_dims(band=["gray"], axis=-1)
+    gray.attrs = image.attrs
+    gray.name = image.name
+    return gray
+
+
+def line_pixels(points: Sequence[Sequence[float]], spacing: float = 1.0
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sample a polyline every ``spacing`` pixels: ``(distance, x, y)`` (x, y rounded)."""
+    vertices = np.asarray(points, dtype=float)
+    if vertices.ndim != 2 or vertices.shape[1] != 2 or len(vertices) < 2:
+        raise ValueError("points must be a sequence of at least two (x, y) pixel positions")
+    if spacing <= 0:
+        raise ValueError("spacing must be positive")
+    steps = np.diff(vertices, axis=0)
+    lengths = np.hypot(steps[:, 0], steps[:, 1])
+    along = np.concatenate([[0.0], np.cumsum(lengths)])
+    distance = np.arange(0.0, along[-1] + 1e-9, spacing)
+    x = np.interp(distance, along, vertices[:, 0])
+    y = np.interp(distance, along, vertices[:, 1])
+    return distance, np.rint(x).astype(int), np.rint(y).astype(int)
+
+
+def timestack(obj, points: Sequence[Sequence[float]], spacing: float = 1.0) -> xr.DataArray:
+    """The pixels along a polyline in every frame: ``(time, distance, band)``.
+
+    Parameters
+    ----------
+    points : sequence of (x, y)
+        Vertices of the line in pixel coordinates of the cube (``x`` = column,
+        ``y`` = row), e.g. a cross-shore transect ``[(600, 250), (600, 700)]``.
+    spacing : float
+        Distance between samples along the line, in pixels (nearest pixel).
+    """
+    image = _image(obj)
+    distance, x, y = line_pixels(points, spacing)
+    ny, nx = image.sizes["y"], image.sizes["x"]
+    if x.min() < 0 or y.min() < 0 or x.max() >= nx or y.max() >= ny:
+        raise ValueError(f"the line leaves the {nx}x{ny} frame")
+    stack = image.isel(x=xr.DataArray(x, dims="distance"), y=xr.DataArray(y, dims="distance"))
+    stack = stack.assign_coords(distance=("distance", distance))
+    stack.name = "timestack"
+    stack.attrs = {**image.attrs, "product": "timestack",
+                   "description": "pixels along a line in every frame",
+                   "points": np.asarray(points, dtype=float).ravel().tolist(),
+                   "spacing": spacing}
+    return stack
+
+
+class _Accessor:
+    """Coastal-imaging products of a WebCOOS image cube (``ds.webcoos.timex()``...)."""
+
+    def __init__(self, obj: xr.Dataset | xr.DataArray) -> None:
+        self._obj = obj
+
+    def timex(self, freq: str | None = None) -> xr.DataArray:
+        """Mean of each pixel over time (whole series, or per ``freq`` bin)."""
+        return timex(self._obj, freq)
+
+    def variance(self, freq: str | None = None) -> xr.DataArray:
+        """Standard deviation of each pixel over time (coastal imaging's "variance")."""
+        return variance(self._obj, freq)
+
+    def brightest(self, freq: str | None = None) -> xr.DataArray:
+        """Maximum of each pixel and band over time."""
+        return brightest(self._obj, freq)
+
+    def darkest(self, freq: str | None = None) -> xr.DataArray:
+        """Minimum of each pixel and band over time."""
+        return darkest(self._obj, freq)
+
+    def timestack(self, points: Sequence[Sequence[float]], spacing: float = 1.0
+                  ) -> xr.DataArray:
+        """Pixels along a polyline in every frame, ``(time, distance, band)``."""
+        return timestack(self._obj, points, spacing)
+
+    def to_gray(self) -> xr.DataArray:
+        """Luminance, one band."""
+        return to_gray(self._obj)
+
+
+xr.register_dataset_accessor("webcoos")(_Accessor)
+xr.register_dataarray_accessor("webcoos")(_Accessor)

@@ -1,0 +1,51 @@
+"""``xr.open_dataset("webcoos://camera/product", engine="webcoos", start=..., end=...)``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from xarray.backends import BackendEntrypoint
+
+from .images import open_images
+
+
+class WebcoosBackendEntrypoint(BackendEntrypoint):
+    """Open a WebCOOS camera product (or a ``webcoos://`` glob) as an image cube.
+
+    The dataset is lazy and dask-backed whatever ``chunks`` xarray is given;
+    see :func:`intake_webcoos.open_images` for the keywords.
+    """
+
+    description = "WebCOOS webcam images as a lazy (time, y, x, band) cube"
+    url = "https://webcoos.org"
+    open_dataset_parameters = (
+        "filename_or_obj", "drop_variables", "start", "end", "every", "scale", "grayscale",
+        "coerce_shape", "on_error", "token", "base_url",
+    )
+
+    def open_dataset(self, filename_or_obj: str | os.PathLike, *,
+                     drop_variables: Any = None, start: Any = None, end: Any = None,
+                     every: Any = None, scale: float = 1, grayscale: bool = False,
+                     coerce_shape: tuple[int, int] | None = None, on_error: str = "raise",
+                     token: str | None = None, base_url: str | None = None):
+        target = str(filename_or_obj)
+        options = dict(every=every, scale=scale, grayscale=grayscale,
+                       coerce_shape=coerce_shape, on_error=on_error, token=token,
+                       base_url=base_url)
+        parts = target.removeprefix("webcoos://").strip("/").split("/")
+        if any(c in target for c in "*?[") or len(parts) == 6:
+            if start is not None or end is not None:
+                raise ValueError("start/end select from a camera product; a glob or a file "
+                                 "path selects by itself")
+            is_glob = any(c in target for c in "*?[")
+            ds = open_images(target if is_glob else [target], **options)
+        elif len(parts) == 2:
+            ds = open_images(parts[0], parts[1], start, end, **options)
+        else:
+            raise ValueError(f"{target!r}: give webcoos://camera/product with start= and end=, "
+                             "or a webcoos:// glob")
+        return ds.drop_vars(drop_variables or [], errors="ignore")
+
+    def guess_can_open(self, filename_or_obj: Any) -> bool:
+        return isinstance(filename_or_obj, str) and filename_or_obj.startswith("webcoos://")
