@@ -1,0 +1,226 @@
+"""The ``intake-webcoos`` command line."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .server.command import serve
+
+
+def _api_options(f):
+    """``--token`` and ``--base-url`` (default: the environment) for commands using the API."""
+    f = click.option("--base-url", envvar="WEBCOOS_API_URL", default=None,
+                     help="API root (default $WEBCOOS_API_URL or the real WebCOOS API).")(f)
+    return click.option("--token", envvar="WEBCOOS_API_TOKEN", default=None,
+                        help="API token (default $WEBCOOS_API_TOKEN).", show_envvar=True)(f)
+
+
+def _time_options(f):
+    f = click.option("--every", default=None,
+                     help="Keep the first element of each UTC bin of this width, e.g. 10min.")(f)
+    f = click.option("--end", required=True, help="Last time, UTC (inclusive), ISO 8601.")(f)
+    return click.option("--start", required=True,
+                        help="First time, UTC (inclusive), ISO 8601.")(f)
+
+
+def _client(token: str | None, base_url: str | None):
+    from .api.sync import Client
+
+    return Client(token, base_url)
+
+
+def _emit(frame, fmt: str) -> None:
+    if fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso", indent=1))
+    else:
+        click.echo(frame.to_string(index=False) if len(frame) else "(nothing)")
+
+
+_format = click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]),
+                       default="table", show_default=True)
+
+
+class _Commands(click.Group):
+    """Turns the errors a user can cause into one line and a non-zero exit, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from .api.errors import WebcoosError
+
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except (WebcoosError, OSError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="intake_webcoos")
+def main() -> None:
+    """WebCOOS webcam archive: cameras, listings, downloads, catalogs, a stand-in server.
+
+    Commands that talk to the API take --token/--base-url or WEBCOOS_API_TOKEN /
+    WEBCOOS_API_URL. Times are UTC (ISO 8601); both bounds are inclusive.
+    """
+
+
+@main.command()
+@_api_options
+@_format
+@click.option("--search", default=None, help="Words to find in the slug, label or products.")
+def cameras(token, base_url, fmt, search) -> None:
+    """List the cameras: slug, label, position, timezone, status, products."""
+    import pandas as pd
+
+    rows = []
+    for asset in _client(token, base_url).assets():
+        products = [p.slug for p in asset.products if p.s3_services]
+        text = " ".join([asset.slug, asset.label, *products]).lower()
+        if search and not all(w in text for w in search.lower().split()):
+            continue
+        rows.append({"slug": asset.slug, "label": asset.label, "latitude": asset.latitude,
+                     "longitude": asset.longitude, "timezone": asset.timezone,
+                     "status": asset.disposition, "products": ",".join(products)})
+    _emit(pd.DataFrame(rows, columns=["slug", "label", "latitude", "longitude", "timezone",
+                                      "status", "products"]), fmt)
+
+
+@main.command()
+@_api_options
+@_format
+@click.argument("camera")
+def products(token, base_url, fmt, camera) -> None:
+    """List a camera's products, with their files' count, bytes and time span."""
+    import pandas as pd
+
+    rows = []
+    for product in _client(token, base_url).products(camera):
+        s3 = product.s3_services
+        firsts = [s.stats.first_starting for s in s3 if s.stats.first_starting]
+        lasts = [s.stats.last_starting for s in s3 if s.stats.last_starting]
+        rows.append({"product": product.slug,
+                     "services": ",".join(s.type or "?" for s in product.services),
+                     "count": sum(s.stats.count for s in s3),
+                     "bytes": sum(s.stats.size or 0 for s in s3),
+                     "first": min(firsts).isoformat() if firsts else "",
+                     "last": max(lasts).isoformat() if lasts else ""})
+    _emit(pd.DataFrame(rows), fmt)
+
+
+@main.command()
+@_api_options
+@_format
+@click.option("--freq", type=click.Choice(["daily", "weekly", "monthly"]), default="daily",
+              show_default=True)
+@click.argument("camera")
+@click.argument("product")
+def inventory(token, base_url, fmt, freq, camera, product) -> None:
+    """Counts and bytes per day, week or month (UTC)."""
+    _emit(_client(token, base_url).inventory(camera, product, freq), fmt)
+
+
+@main.command()
+@_api_options
+@click.argument("camera")
+@click.argument("product")
+def latest(token, base_url, camera, product) -> None:
+    """The newest element of a camera's product."""
+    element = _client(token, base_url).latest(camera, product)
+    click.echo(f"time      {element.time.isoformat()}\nfilename  {element.label}\n"
+               f"size      {element.size}\nurl       {element.url}")
+
+
+@main.command()
+@_api_options
+@_time_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file: .csv or .parquet (by suffix).")
+@click.argument("camera")
+@click.argument("product")
+def elements(token, base_url, start, end, every, output, camera, product) -> None:
+    """List the files of a camera's product between two times."""
+    frame = _client(token, base_url).elements(camera, product, start, end, every=every)
+    if output is None:
+        _emit(frame[["time", "filename", "size", "url"]], "table")
+        click.echo(f"{len(frame)} elements", err=True)
+        return
+    suffix = Path(output).suffix.lower()
+    if suffix == ".csv":
+        frame.to_csv(output, index=False)
+    elif suffix in (".parquet", ".pq"):
+        frame.to_parquet(output, index=False)
+    else:
+        raise click.BadParameter("the output must end in .csv or .parquet", param_hint="-o")
+    click.echo(f"{len(frame)} elements written to {output}", err=True)
+
+
+@main.command()
+@_api_options
+@_time_options
+@click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True,
+              help="Files downloaded at once.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.argument("camera")
+@click.argument("product")
+@click.argument("dest", type=click.Path(file_okay=False))
+def download(token, base_url, start, end, every, concurrency, quiet, camera, product,
+             dest) -> None:
+    """Download files to DEST/{camera}/{product}/YYYY/MM/DD/ (resumable, atomic).
+
+    A rerun skips files already complete (checked by size) and removes the
+    temporary files of an interrupted run.
+    """
+    from .download import download as run
+
+    frame = _client(token, base_url).elements(camera, product, start, end, every=every)
+    report = run(frame, dest, token=token, base_url=base_url, progress=not quiet,
+                 file_concurrency=concurrency)
+    click.echo(report.summary())
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@_api_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The intake catalog (YAML) to write.")
+@click.option("--search", default=None, help="Words to find in the slug, label or products.")
+@click.option("--product", "products", multiple=True, help="Keep only this product (repeat).")
+@click.option("--archived/--no-archived", default=True, show_default=True,
+              help="Include archived cameras.")
+def catalog(token, base_url, output, search, products, archived) -> None:
+    """Write an intake catalog of all (or the searched) cameras."""
+    from .catalog import build_catalog
+
+    cat = build_catalog(base_url, token, search=search, products=list(products) or None,
+                        include_archived=archived)
+    # Entries read the API root from WEBCOOS_API_URL unless it was given explicitly.
+    cat.to_yaml_file(output)
+    click.echo(f"{len(list(cat))} entries written to {output}", err=True)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(file_okay=False), default="webcoos-demo",
+              show_default=True, help="Folder for the pictures and report.md.")
+@click.option("--width", type=click.IntRange(16, 2688), default=1280, show_default=True)
+@click.option("--height", type=click.IntRange(16, 1520), default=720, show_default=True)
+def demo(output, width, height) -> None:
+    """Run the whole path on the built-in stand-in and write pictures and a report."""
+    from .demo import run_demo
+
+    run_demo(output, frame_size=(width, height), echo=functools.partial(click.echo, err=False))
+
+
+main.add_command(serve)
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,122 @@
+"""The demo: the whole path a scientist takes, on the stand-in, with timings.
+
+Cameras, an inventory, one day of elements, one hour of frames as a lazy cube,
+then a timex, a brightest image and a timestack, written as PNG pictures with
+a short Markdown report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+CAMERA, PRODUCT = "waikiki_sheraton", "one-minute-stills"
+DAY = ("2025-09-10T00:00:00Z", "2025-09-10T23:59:59Z")
+HOUR = ("2025-09-10T18:00:00Z", "2025-09-10T18:59:59Z")
+
+
+def _png(array: np.ndarray, path: Path) -> None:
+    pixels = np.clip(np.rint(array), 0, 255).astype(np.uint8)
+    Image.fromarray(pixels.squeeze(-1) if pixels.shape[-1] == 1 else pixels).save(path)
+
+
+def run_demo(output: str | Path, *, frame_size: tuple[int, int] = (1280, 720),
+             echo: Callable[[str], Any] = print) -> list[tuple[str, float, str]]:
+    """Run the demo against a fresh stand-in; returns ``(step, seconds, result)`` rows.
+
+    Parameters
+    ----------
+    output : path
+        Folder for ``timex.png``, ``brightest.png``, ``timestack.png``,
+        ``frame.png`` and ``report.md`` (created if needed).
+    frame_size : (width, height)
+        Size of the stand-in's stills.
+    echo : callable
+        Where progress lines go.
+    """
+    from .api.sync import Client
+    from .images import open_images
+    from .server import StandIn
+
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    steps: list[tuple[str, float, str]] = []
+
+    @contextmanager
+    def step(name: str):
+        started = time.perf_counter()
+        result: list[str] = []
+        yield result
+        seconds = time.perf_counter() - started
+        steps.append((name, seconds, result[0] if result else ""))
+        echo(f"{name:<48} {seconds:6.2f} s  {result[0] if result else ''}")
+
+    with step("start the stand-in WebCOOS server") as r:
+        s = StandIn(frame_size=frame_size).start()
+        r.append(s.api_url)
+    try:
+        client = Client(token=s.token, base_url=s.api_url)
+        with step("list the cameras") as r:
+            cameras = client.assets()
+            r.append(f"{len(cameras)} cameras")
+        with step(f"inventory of {CAMERA}/{PRODUCT}") as r:
+            inventory = client.inventory(CAMERA, PRODUCT)
+            r.append(f"{int(inventory['has_data'].sum())} days with data, "
+                     f"{int(inventory['count'].sum())} stills")
+        with step("one UTC day of elements") as r:
+            day = client.elements(CAMERA, PRODUCT, *DAY)
+            r.append(f"{len(day)} stills, {day['size'].sum() / 1e6:.0f} MB")
+        with step("one hour of frames as a lazy cube") as r:
+            cube = open_images(CAMERA, PRODUCT, *HOUR, token=s.token, base_url=s.api_url)
+            r.append(" x ".join(f"{k} {v}" for k, v in cube.sizes.items()))
+        with step("timex (mean over the hour)") as r:
+            _png(cube.webcoos.timex().values, out / "timex.png")
+            r.append("timex.png")
+        with step("brightest (max over the hour)") as r:
+            _png(cube.webcoos.brightest().values, out / "brightest.png")
+            r.append("brightest.png")
+        with step("cross-shore timestack") as r:
+            x = cube.sizes["x"] // 2
+            stack = cube.webcoos.timestack([(x, 0), (x, cube.sizes["y"] - 1)]).values
+            # Rows: distance along the line; columns: time, widened to be seen.
+            _png(np.repeat(np.swapaxes(stack, 0, 1), 6, axis=1), out / "timestack.png")
+            r.append("timestack.png")
+        _png(cube["image"].isel(time=0).values, out / "frame.png")
+    finally:
+        s.stop()
+    _report(out, steps, cube)
+    echo(f"\npictures and report.md are in {out.resolve()}")
+    return steps
+
+
+def _report(out: Path, steps: list[tuple[str, float, str]], cube) -> None:
+    rows = "\n".join(f"| {name} | {seconds:.2f} | {result} |" for name, seconds, result in steps)
+    total = sum(seconds for _, seconds, _ in steps[1:])
+    (out / "report.md").write_text(f"""# intake_webcoos demo
+
+Camera `{CAMERA}` ({cube.attrs['camera_label']}), product `{PRODUCT}`, served by the
+stand-in WebCOOS server (synthetic imagery) on 127.0.0.1.
+Frames {HOUR[0]} to {HOUR[1]} (UTC): {cube.sizes['time']} stills of
+{cube.sizes['x']}x{cube.sizes['y']} pixels.
+
+| step | seconds | result |
+|---|---|---|
+{rows}
+
+Total after the server started: {total:.2f} s.
+
+| first frame | timex | brightest |
+|---|---|---|
+| ![frame](frame.png) | ![timex](timex.png) | ![brightest](brightest.png) |
+
+Timestack along the centre column (top: horizon, bottom: beach; time runs left to
+right): ![timestack](timestack.png)
+
+{cube.attrs['citation']}
+""")

@@ -1,0 +1,205 @@
+"""The intake-webcoos command line, against the stand-in."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from intake_webcoos.api.sync import Client
+from intake_webcoos.cli import main
+from intake_webcoos.download import destination, safe_name
+from intake_webcoos.server import Faults
+
+from .conftest import TOKEN
+
+HOUR = ["--start", "2025-09-10T18:00:00Z", "--end", "2025-09-10T18:59:59Z"]
+
+
+@pytest.fixture
+def run(standin, monkeypatch):
+    monkeypatch.setenv("WEBCOOS_API_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBCOOS_API_URL", standin.api_url)
+
+    def invoke(*args: str, code: int = 0):
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result
+
+    return invoke
+
+
+def test_cameras(run):
+    table = run("cameras").output
+    assert "waikiki_sheraton" in table and "US/Hawaii" in table
+    rows = json.loads(run("cameras", "--format", "json").output)
+    assert {r["slug"] for r in rows} >= {"waikiki_sheraton", "kasitsna_dock"}
+    waikiki = next(r for r in rows if r["slug"] == "waikiki_sheraton")
+    assert waikiki["products"] == "one-minute-stills,video-archive"
+    assert waikiki["status"] == "up" and waikiki["latitude"] == 21.276763
+    csv = pd.read_csv(io.StringIO(run("cameras", "--format", "csv", "--search", "hoboken").output))
+    assert list(csv["slug"]) == ["stevens_hoboken"]
+
+
+def test_products_inventory_latest(run, standin):
+    products = run("products", "waikiki_sheraton").output
+    assert "one-minute-stills" in products and "StreamingService" in products
+    weekly = pd.read_csv(io.StringIO(run("inventory", "waikiki_sheraton", "one-minute-stills",
+                                         "--freq", "weekly", "--format", "csv").output))
+    holdings = standin.holdings("waikiki_sheraton", "one-minute-stills")
+    assert weekly["count"].sum() == holdings.starts.size
+    latest = run("latest", "waikiki_sheraton", "one-minute-stills").output
+    assert standin.elements("waikiki_sheraton", "one-minute-stills")[-1]["data"]["common"][
+        "label"] in latest
+
+
+def test_elements_outputs(run, standin, tmp_path):
+    client = Client(TOKEN, standin.api_url)
+    expected = client.elements("waikiki_sheraton", "one-minute-stills", HOUR[1], HOUR[3])
+    shown = run("elements", "waikiki_sheraton", "one-minute-stills", *HOUR)
+    assert expected["filename"].iloc[0] in shown.output and "60 elements" in shown.output
+    run("elements", "waikiki_sheraton", "one-minute-stills", *HOUR, "-o", str(tmp_path / "e.csv"))
+    from_csv = pd.read_csv(tmp_path / "e.csv")
+    assert list(from_csv["uuid"]) == list(expected["uuid"])
+    run("elements", "waikiki_sheraton", "one-minute-stills", *HOUR, "--every", "10min",
+        "-o", str(tmp_path / "e.parquet"))
+    thinned = pd.read_parquet(tmp_path / "e.parquet")
+    pd.testing.assert_frame_equal(
+        thinned, client.elements("waikiki_sheraton", "one-minute-stills", HOUR[1], HOUR[3],
+                                 every="10min"), check_dtype=False)
+    bad = run("elements", "waikiki_sheraton", "one-minute-stills", *HOUR, "-o",
+              str(tmp_path / "e.txt"), code=2)
+    assert ".csv or .parquet" in bad.output
+
+
+def test_download_layout_resume_and_summary(run, standin, tmp_path):
+    first = run("download", "stevens_hoboken", "10-minute-stills", "--start", "2025-09-10T12:00Z",
+                "--end", "2025-09-10T14:59:59Z", "--quiet", str(tmp_path))
+    assert "downloaded 18 files" in first.output and "0 failed" in first.output
+    folder = tmp_path / "stevens_hoboken" / "10-minute-stills" / "2025" / "09" / "10"
+    names = sorted(os.listdir(folder))
+    assert len(names) == 18 and all(":" not in n for n in names)  # colons made safe
+    truth = standin.elements("stevens_hoboken", "10-minute-stills", "2025-09-10T12:00",
+                             "2025-09-10T14:59:59")
+    for element in truth:
+        label = element["data"]["common"]["label"]
+        local = folder / label.replace(":", "-")
+        assert local.read_bytes() == standin.file_bytes(element["data"]["properties"]["url"])
+    again = run("download", "stevens_hoboken", "10-minute-stills", "--start",
+                "2025-09-10T12:00Z", "--end", "2025-09-10T14:59:59Z", "--quiet", str(tmp_path))
+    assert "downloaded 0 files" in again.output and "18 already complete" in again.output
+
+
+def test_download_never_leaves_partial_files(run, standin, tmp_path):
+    with standin.faults(files=Faults(truncate_rate=1.0)):
+        result = run("download", "waikiki_sheraton", "one-minute-stills", "--start",
+                     "2025-09-10T18:00Z", "--end", "2025-09-10T18:04:59Z", "--quiet",
+                     str(tmp_path), code=1)
+    assert "5 failed" in result.output and "failed after" in result.output
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_catalog_command(run, tmp_path):
+    import intake
+
+    path = tmp_path / "cameras.yaml"
+    run("catalog", "-o", str(path), "--search", "waikiki")
+    assert TOKEN not in path.read_text()
+    cat = intake.open_catalog(str(path))
+    assert "waikiki_sheraton/one-minute-stills" in list(cat)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["elements", "waikiki_sheraten", "one-minute-stills", *HOUR], "Did you mean"),
+    (["elements", "waikiki_sheraton", "one-minute-still", *HOUR], "one-minute-stills"),
+    (["elements", "waikiki_sheraton", "video-streams", *HOUR], "stream"),
+    (["elements", "waikiki_sheraton", "one-minute-stills", "--start", "10/09/2025",
+      "--end", "2025-09-11"], "ISO 8601"),
+    (["elements", "waikiki_sheraton", "one-minute-stills", "--start", "2025-09-11",
+      "--end", "2025-09-10"], "after end"),
+    (["latest", "nobody", "one-minute-stills"], "Unknown WebCOOS camera"),
+])
+def test_user_mistakes_are_one_line(run, args, message):
+    result = run(*args, code=1)
+    assert message in result.output and "Traceback" not in result.output
+    assert result.output.startswith("Error: ")
+
+
+def test_missing_token_is_one_line(standin, monkeypatch):
+    monkeypatch.delenv("WEBCOOS_API_TOKEN", raising=False)
+    result = CliRunner().invoke(main, ["cameras", "--base-url", standin.api_url])
+    assert result.exit_code == 1 and "WEBCOOS_API_TOKEN" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_demo_command(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "-o", str(tmp_path), "--width", "320",
+                                       "--height", "180"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    for name in ("timex.png", "brightest.png", "timestack.png", "frame.png", "report.md"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert "timex (mean over the hour)" in result.output
+    assert "| timex (mean over the hour) |" in (tmp_path / "report.md").read_text()
+
+
+def test_console_script_and_serve_help():
+    out = subprocess.run([Path(sys.executable).parent / "intake-webcoos", "serve", "--help"],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    assert "--api-error-rate" in out and "--files-latency" in out
+
+
+def test_safe_names():
+    assert safe_name("../../etc/passwd", "x") == "passwd"
+    assert safe_name("/abs/path.jpg", "x") == "path.jpg"
+    assert safe_name("a:b:c.jpg", "x") == "a-b-c.jpg"
+    assert safe_name("", "fallback.jpg") == "fallback.jpg"
+    assert safe_name("..", "fallback") == "fallback"
+    assert safe_name(".hidden", "x") == "hidden"
+    root = Path("/tmp/dest")
+    when = pd.Timestamp("2025-09-10T12:00Z")
+    assert destination(root, "cam", "prod", when, "../../x.jpg", "u") == \
+        root / "cam/prod/2025/09/10/x.jpg"
+    assert destination(root, "../cam", "prod", when, "", "uuid") == \
+        root / "cam/prod/2025/09/10/uuid"
+
+
+def test_download_killed_and_resumed(standin, tmp_path):
+    """SIGKILL in the middle, rerun: complete, byte-identical, no temporary file left."""
+    env = {**os.environ, "WEBCOOS_API_TOKEN": TOKEN, "WEBCOOS_API_URL": standin.api_url}
+    command = [str(Path(sys.executable).parent / "intake-webcoos"), "download",
+               "waikiki_sheraton", "one-minute-stills", "--start", "2025-09-10T17:00Z",
+               "--end", "2025-09-10T19:59:59Z", "--concurrency", "4", "--quiet", str(tmp_path)]
+    with standin.faults(files=Faults(latency=0.05, slow_rate=0.3, slow_seconds=0.5)):
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = [p for p in tmp_path.rglob("*.jpg")]
+            if len(done) >= 20:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    truth = {e["data"]["common"]["label"]: e["data"]["properties"]["url"]
+             for e in standin.elements("waikiki_sheraton", "one-minute-stills",
+                                       "2025-09-10T17:00", "2025-09-10T19:59:59")}
+    partial = [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.endswith(".part")]
+    assert 0 < len(partial) < len(truth)
+    for path in partial:  # whatever has a final name is whole
+        assert path.read_bytes() == standin.file_bytes(truth[path.name])
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert [p.name for p in files] == sorted(truth)
+    for path in files:
+        assert path.read_bytes() == standin.file_bytes(truth[path.name])
+    assert f"{len(partial)} already complete" in rerun.stdout
