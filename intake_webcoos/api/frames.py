@@ -39,20 +39,12 @@ INVENTORY_COLUMNS: dict[str, str] = {
 }
 
 
-def webcoos_path(asset: str, product: str, element: Element) -> str:
-    """The ``webcoos://asset/product/YYYY/MM/DD/filename`` path of an element (UTC date)."""
-    t = element.time
-    return f"webcoos://{asset}/{product}/{t.year:04d}/{t.month:02d}/{t.day:02d}/{element.label}"
-
-
 def _utc_ns(times: Sequence) -> np.ndarray:
     """Aware datetimes (or None) -> datetime64[ns] values (NaT for None)."""
-    micros = np.array(
-        [round(t.timestamp() * 1_000_000) if t is not None else np.iinfo(np.int64).min
-         for t in times], dtype=np.int64,
-    )
-    out = micros.astype("datetime64[us]").astype("datetime64[ns]")
-    out[micros == np.iinfo(np.int64).min] = np.datetime64("NaT")
+    seconds = np.array([np.nan if t is None else t.timestamp() for t in times], dtype=float)
+    out = np.round(np.nan_to_num(seconds) * 1e6).astype(np.int64).astype("datetime64[us]")
+    out = out.astype("datetime64[ns]")
+    out[np.isnan(seconds)] = np.datetime64("NaT")
     return out
 
 
@@ -75,16 +67,23 @@ def elements_frame(rows: Iterable[tuple[str, Element]], asset: str, product: str
     """
     rows = list(rows)
     elements = [e for _, e in rows]
+    times = _utc_ns([e.time for e in elements])
+    # Elements of one UTC day share their path prefix: build each prefix once.
+    days = times.astype("datetime64[D]")
+    prefixes = {day: f"webcoos://{asset}/{product}/{str(day).replace('-', '/')}/"
+                for day in np.unique(days).tolist()}
     frame = pd.DataFrame(
         {
-            "time": _utc_column(_utc_ns([e.time for e in elements])),
+            "time": _utc_column(times),
             "end": _utc_column(_utc_ns([e.end for e in elements])),
             "asset": pd.array([asset] * len(rows), dtype="str"),
             "product": pd.array([product] * len(rows), dtype="str"),
             "service": pd.array([s for s, _ in rows], dtype="str"),
             "filename": pd.array([e.label for e in elements], dtype="str"),
             "url": pd.array([e.url for e in elements], dtype="str"),
-            "path": pd.array([webcoos_path(asset, product, e) for e in elements], dtype="str"),
+            "path": pd.array([prefixes[d] + e.label
+                              for d, e in zip(days.tolist(), elements, strict=True)],
+                             dtype="str"),
             "size": pd.array([e.size for e in elements], dtype="Int64"),
             "duration": np.array([np.nan if e.duration is None else e.duration
                                   for e in elements], dtype="float64"),

@@ -1,0 +1,55 @@
+"""``python -m benchmarks [--quick] [--output DIR]``: run every case and write the results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from .cases import FULL, QUICK, Results, run_all, timestamp
+from .harness import machine
+
+
+def write(results: Results, folder: Path, quick: bool) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    about = machine()
+    (folder / "results.json").write_text(json.dumps({
+        "when": timestamp(), "quick": quick, "machine": about,
+        "rows": [asdict(r) for r in results.rows],
+        "targets": [{"target": t, "measured": d, "met": m} for t, d, m in results.targets],
+    }, indent=1))
+    lines = [
+        "# Benchmarks", "",
+        f"Run {timestamp()}{' (quick mode: tiny sizes, not for comparison)' if quick else ''}, "
+        "with `python -m benchmarks`. The stand-in WebCOOS server runs in its own process on "
+        "127.0.0.1 with 50 ms added to every API answer and 20 ms to first byte on the file "
+        "origin; every case runs ours and its peers side by side in one run (median of the "
+        "repetitions). The peers are described in `benchmarks/peers.py`.", "",
+        "| case | measure | value | unit |", "|---|---|---|---|",
+        *(f"| {r.case} | {r.measure} | {r.value:,.3f} | {r.unit} |" for r in results.rows),
+        "", "## Targets", "", "| target | measured | met |", "|---|---|---|",
+        *(f"| {t} | {d} | {'yes' if m else 'NO'} |" for t, d, m in results.targets),
+        "", "## Machine", "",
+        f"* CPU: {about['cpu']} ({about['cores']} cores), memory {about['memory_gib']} GiB",
+        f"* Python {about['python']} on {about['platform']}",
+        "* " + ", ".join(f"{k} {v}" for k, v in about["packages"].items()), "",
+    ]
+    (folder / "RESULTS.md").write_text("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (checks the harness)")
+    parser.add_argument("--output", type=Path, default=Path(__file__).parent,
+                        help="folder for RESULTS.md and results.json")
+    args = parser.parse_args(argv)
+    results = run_all(QUICK if args.quick else FULL)
+    write(results, args.output, args.quick)
+    for t, d, m in results.targets:
+        print(f"{'met ' if m else 'MISS'} {t}: {d}")
+    print(f"written to {args.output / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()

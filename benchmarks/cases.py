@@ -1,0 +1,259 @@
+"""The benchmark cases: ours and the peers side by side, in one run."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import pandas as pd
+import requests
+
+from intake_webcoos import Client, open_images
+from intake_webcoos.api.client import gc_paused
+from intake_webcoos.api.frames import elements_frame
+from intake_webcoos.api.models import Element, Page
+from intake_webcoos.download import download
+from intake_webcoos.fs import WebcoosFileSystem
+
+from . import peers
+from .harness import TOKEN, Server, median_time
+
+CAMERA, PRODUCT = "waikiki_sheraton", "one-minute-stills"
+SERVICE = f"{CAMERA}-{PRODUCT}-s3"
+SPAN_END = pd.Timestamp("2025-09-17T00:00Z")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    listing_days: int
+    downloads: int
+    decode_frames: int
+    memory_frames: tuple[int, int]
+    repeat: int
+    frame_size: tuple[int, int]
+
+    @property
+    def span_days(self) -> int:
+        return max(self.listing_days + 1, 5)
+
+
+FULL = Sizes(listing_days=30, downloads=500, decode_frames=500, memory_frames=(500, 2000),
+             repeat=3, frame_size=(1280, 720))
+QUICK = Sizes(listing_days=2, downloads=20, decode_frames=20, memory_frames=(20, 40),
+              repeat=1, frame_size=(320, 180))
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    case: str
+    measure: str
+    value: float
+    unit: str
+    note: str = ""
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    targets: list[tuple[str, str, bool]] = field(default_factory=list)
+
+    def add(self, *args, **kwargs) -> None:
+        self.rows.append(Row(*args, **kwargs))
+
+    def target(self, what: str, detail: str, met: bool) -> None:
+        self.targets.append((what, detail, met))
+
+
+def _window(days: int) -> tuple[str, str]:
+    start = SPAN_END - pd.Timedelta(days=days)
+    return start.isoformat(), (SPAN_END - pd.Timedelta(seconds=1)).isoformat()
+
+
+def parsing(server: Server, sizes: Sizes, results: Results) -> float:
+    """Case 5: elements JSON to the DataFrame (our parser and frame), elements per second."""
+    start, end = _window(sizes.listing_days)
+    headers = {"Authorization": f"Token {TOKEN}"}
+    bodies = []
+    url = f"{server.api_url}/elements/"
+    params: dict | None = {"service": SERVICE, "starting_after": start, "starting_before": end,
+                           "page_size": "1000"}
+    while url:
+        response = requests.get(url, params=params, headers=headers, timeout=600)
+        bodies.append(response.content)
+        url, params = response.json()["pagination"]["next"], None
+    count = sum(len(json.loads(b)["results"]) for b in bodies)
+
+    def parse() -> pd.DataFrame:
+        # The client's own steps: decode, records, frame (with the collector paused).
+        rows = []
+        with gc_paused():
+            for body in bodies:
+                page = Page.from_json(orjson.loads(body))
+                rows.extend((SERVICE, Element.from_json(r)) for r in page.results)
+            return elements_frame(rows, CAMERA, PRODUCT)
+
+    seconds, _ = median_time(parse, max(sizes.repeat, 3))
+    rate = count / seconds
+    results.add("5 parsing", f"JSON -> elements frame ({count} elements)", rate, "elements/s")
+    results.target("parsing >= 200,000 elements/s", f"{rate:,.0f}/s", rate >= 200_000)
+    return rate
+
+
+def listing(server: Server, sizes: Sizes, results: Results, parse_rate: float) -> None:
+    """Case 1: a month of one-minute stills."""
+    start, end = _window(sizes.listing_days)
+    counts = {}
+
+    def ours() -> None:
+        client = Client(TOKEN, server.api_url)
+        counts["ours"] = len(client.elements(CAMERA, PRODUCT, start, end))
+        counts["requests"] = client.aclient.api_requests
+
+    def theirs() -> None:
+        counts["peer"] = len(peers.next_link_listing(server.api_url, TOKEN, SERVICE, start, end))
+
+    ours()  # warm the stand-in's templates
+    t_ours, _ = median_time(ours, sizes.repeat)
+    t_peer, _ = median_time(theirs, sizes.repeat)
+    assert counts["ours"] == counts["peer"], counts
+    settings = Client(TOKEN, server.api_url).settings
+    requests_made = counts["requests"]
+    floor = math.ceil(requests_made / settings.api_concurrency) * 0.05 + \
+        counts["ours"] / parse_rate
+    n = counts["ours"]
+    results.add("1 listing", f"ours: Client.elements, {n} elements, {requests_made} requests",
+                t_ours, "s")
+    results.add("1 listing", f"peer: requests following next, {math.ceil(n / 100)} pages",
+                t_peer, "s")
+    results.add("1 listing", "floor: requests / concurrency x 50 ms + parse", floor, "s")
+    results.target("listing >= 10x faster than next-link paging", f"{t_peer / t_ours:.1f}x",
+                   t_peer / t_ours >= 10)
+    results.target("listing within 1.5x of the floor", f"{t_ours / floor:.2f}x",
+                   t_ours / floor <= 1.5)
+
+
+def downloading(server: Server, sizes: Sizes, results: Results, workdir: Path) -> list[str]:
+    """Case 2: downloading stills; returns the local folder's files for case 3."""
+    client = Client(TOKEN, server.api_url)
+    start, end = _window(3)
+    frame = client.elements(CAMERA, PRODUCT, start, end).iloc[: sizes.downloads]
+    urls = list(frame["url"])
+    paths = [p.removeprefix("webcoos://") for p in frame["path"]]
+    fs = WebcoosFileSystem(token=TOKEN, base_url=server.api_url, skip_instance_cache=True)
+    for day in sorted({p.rsplit("/", 1)[0] for p in paths}):
+        fs.ls(day)  # listings are not part of the transfer
+    target = workdir / "download"
+
+    def fresh() -> None:
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+
+    runs = {
+        "ours: fs.get": lambda: fs.get(paths, str(target) + "/"),
+        "ours: intake-webcoos download": lambda: download(frame, target, token=TOKEN,
+                                                          base_url=server.api_url,
+                                                          progress=False),
+        "peer: sequential requests": lambda: peers.sequential_download(urls, target),
+        "peer: fsspec HTTPFileSystem.get": lambda: peers.fsspec_http_get(urls, target),
+    }
+    fresh()
+    runs["peer: fsspec HTTPFileSystem.get"]()  # warm the stand-in's frames for everyone
+    seconds = {}
+    for name, run in runs.items():
+        seconds[name], _ = median_time(run, sizes.repeat, setup=fresh)
+        results.add("2 download", f"{name} ({len(urls)} stills)", seconds[name], "s")
+    best = min(seconds["ours: fs.get"], seconds["ours: intake-webcoos download"])
+    worst = max(seconds["ours: fs.get"], seconds["ours: intake-webcoos download"])
+    speedup = seconds["peer: sequential requests"] / worst
+    results.target("download >= 10x faster than sequential", f"{speedup:.1f}x", speedup >= 10)
+    ratio = worst / seconds["peer: fsspec HTTPFileSystem.get"]
+    results.target("download no slower than fsspec HTTP", f"{ratio:.2f}x (best of ours "
+                   f"{best / seconds['peer: fsspec HTTPFileSystem.get']:.2f}x)", ratio <= 1.0)
+    fresh()
+    peers.fsspec_http_get(urls, target)
+    return urls
+
+
+def decoding(server: Server, sizes: Sizes, results: Results, workdir: Path) -> None:
+    """Case 3: a cube of N frames: ours vs the Pillow floor vs intake-xarray."""
+    start, end = _window(3)
+    client = Client(TOKEN, server.api_url)
+    frame = client.elements(CAMERA, PRODUCT, start, end).iloc[: sizes.decode_frames]
+    first, last = frame["time"].iloc[0].isoformat(), frame["time"].iloc[-1].isoformat()
+    blobs = [client.fetch(u) for u in frame["url"]]
+    local = workdir / "decode"
+    shutil.rmtree(local, ignore_errors=True)
+    local.mkdir(parents=True)
+    for url, data in zip(frame["url"], blobs, strict=True):
+        (local / url.rsplit("/", 1)[1]).write_bytes(data)
+    n = len(blobs)
+    cubes = {scale: open_images(CAMERA, PRODUCT, first, last, token=TOKEN,
+                                base_url=server.api_url, scale=scale) for scale in (1, 0.25)}
+    seconds = {}
+    for scale in (1, 0.25):
+        cube = cubes[scale]
+        cube["image"].compute()  # warm
+        seconds[("ours", scale)], _ = median_time(lambda c=cube: c["image"].compute(),
+                                                  sizes.repeat)
+        seconds[("floor", scale)], _ = median_time(lambda s=scale: peers.pillow_cube(blobs, s),
+                                                   sizes.repeat)
+    seconds[("intake-xarray", 1)], _ = median_time(lambda: peers.intake_xarray_cube(local),
+                                                   sizes.repeat)
+    for (who, scale), t in seconds.items():
+        label = {"ours": "ours: open_images(...).compute()",
+                 "floor": "floor: Pillow loop over bytes in memory",
+                 "intake-xarray": "peer: intake-xarray ImageReader, local files"}[who]
+        results.add("3 decode", f"{label}, scale {scale:g} ({n} frames)", n / t, "frames/s")
+    ratio = seconds[("ours", 1)] / seconds[("floor", 1)]
+    results.target("decode within 1.15x of the Pillow floor", f"{ratio:.2f}x", ratio <= 1.15)
+    gain = seconds[("ours", 1)] / seconds[("ours", 0.25)]
+    results.target("scale=1/4 >= 3x faster than full size", f"{gain:.1f}x", gain >= 3)
+
+
+def memory(server: Server, sizes: Sizes, results: Results) -> None:
+    """Case 4: peak RSS of a timex over few and many frames, each in a fresh process."""
+    start, end = _window(4)
+    peaks = {}
+    for frames in sizes.memory_frames:
+        out = subprocess.run([sys.executable, "-m", "benchmarks.memory", server.api_url,
+                              str(frames), start, end], capture_output=True, text=True,
+                             check=True, timeout=3600)
+        measured = json.loads(out.stdout.strip().splitlines()[-1])
+        peaks[frames] = measured["peak_rss_mib"]
+        results.add("4 memory", f"timex over {measured['frames']} frames: peak RSS "
+                    f"({measured['seconds']:.1f} s)", measured["peak_rss_mib"], "MiB")
+    few, many = sizes.memory_frames
+    growth = peaks[many] / peaks[few]
+    results.target(f"timex peak RSS, {many} vs {few} frames, within 20 %", f"{growth:.2f}x",
+                   growth <= 1.2)
+
+
+def run_all(sizes: Sizes) -> Results:
+    results = Results()
+    server = Server.start(span_days=sizes.span_days, width=sizes.frame_size[0],
+                          height=sizes.frame_size[1], api_latency=0.05, files_latency=0.02)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            rate = parsing(server, sizes, results)
+            listing(server, sizes, results, rate)
+            downloading(server, sizes, results, workdir)
+            decoding(server, sizes, results, workdir)
+            memory(server, sizes, results)
+    finally:
+        server.stop()
+    return results
+
+
+def timestamp() -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
