@@ -166,7 +166,7 @@ def elements(token, base_url, start, end, every, output, camera, product) -> Non
 @main.command()
 @_api_options
 @_time_options
-@click.option("--concurrency", type=click.IntRange(1, 256), default=32, show_default=True,
+@click.option("--concurrency", type=click.IntRange(1, 256), default=64, show_default=True,
               help="Files downloaded at once.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.argument("camera")

@@ -56,7 +56,7 @@ class Settings:
     backoff: float = 0.5
     max_backoff: float = 30.0
     api_concurrency: int = 8
-    file_concurrency: int = 32
+    file_concurrency: int = 64
     page_size: int = 1000
     assets_ttl: float = 600.0
 
