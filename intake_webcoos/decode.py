@@ -136,8 +136,18 @@ def decode_frames(fetched: list[bytes | Exception], first: int, stop: int,
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Frames ``fetched[first:stop]`` as a ``(time, y, x, band)`` block, and their validity."""
     assert options.shape is not None
-    frames = np.zeros((stop - first, *options.shape, options.bands), dtype=np.uint8)
     valid = np.ones(stop - first, dtype=bool)
+    if stop - first == 1 and not isinstance(fetched[first], Exception):
+        # One frame per chunk (the default): hand over the decoded frame itself;
+        # a copy into a fresh block would cost as much again as the decode.
+        try:
+            frame = decode(fetched[first], options, urls[0])
+        except (WebcoosError, FileNotFoundError):
+            if not options.mask:
+                raise
+        else:
+            return fit(frame, options.shape, urls[0], options.coerce)[np.newaxis], valid
+    frames = np.zeros((stop - first, *options.shape, options.bands), dtype=np.uint8)
     for i, (data, url) in enumerate(zip(fetched[first:stop], urls, strict=True)):
         try:
             if isinstance(data, Exception):

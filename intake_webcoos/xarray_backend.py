@@ -14,7 +14,9 @@ class WebcoosBackendEntrypoint(BackendEntrypoint):
     """Open a WebCOOS camera product (or a ``webcoos://`` glob) as an image cube.
 
     The dataset is lazy and dask-backed whatever ``chunks`` xarray is given;
-    see :func:`intake_webcoos.open_images` for the keywords.
+    see :func:`intake_webcoos.open_images` for the keywords. Name the engine
+    (``engine="webcoos"``): xarray asks its netCDF4 backend first, and that
+    claims every URL when netCDF4 is installed.
     """
 
     description = "WebCOOS webcam images as a lazy (time, y, x, band) cube"

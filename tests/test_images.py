@@ -273,10 +273,18 @@ def test_open_dataset_engine(standin, hour):
     ds = xr.open_dataset("webcoos://waikiki_sheraton/one-minute-stills", engine="webcoos",
                          start=START, end=END, token=TOKEN, base_url=standin.api_url)
     xr.testing.assert_identical(ds, hour)
-    guessed = xr.open_dataset("webcoos://waikiki_sheraton/one-minute-stills", start=START,
-                              end="2025-09-10T18:04:59Z", scale=0.25, token=TOKEN,
+    reduced = xr.open_dataset("webcoos://waikiki_sheraton/one-minute-stills", engine="webcoos",
+                              start=START, end="2025-09-10T18:04:59Z", scale=0.25, token=TOKEN,
                               base_url=standin.api_url)
-    assert guessed.sizes["x"] == 80 and guessed.sizes["time"] == 5
+    assert reduced.sizes["x"] == 80 and reduced.sizes["time"] == 5
+    # Without engine=, xarray asks each backend; ours claims webcoos:// (but netCDF4,
+    # when installed, claims every URL first, so naming the engine is the safe way).
+    from intake_webcoos.xarray_backend import WebcoosBackendEntrypoint
+
+    backend = WebcoosBackendEntrypoint()
+    assert backend.guess_can_open("webcoos://waikiki_sheraton/one-minute-stills")
+    assert not backend.guess_can_open("https://example.org/data.nc")
+    assert not backend.guess_can_open("local.jpg")
     globbed = xr.open_dataset("webcoos://waikiki_sheraton/one-minute-stills/2025/09/10/*-1800??Z.jpg",
                               engine="webcoos", token=TOKEN, base_url=standin.api_url)
     assert globbed.sizes["time"] == 1
