@@ -25,11 +25,12 @@ class Server:
 
     @classmethod
     def start(cls, *, span_days: int, width: int, height: int, api_latency: float,
-              files_latency: float) -> Server:
+              files_latency: float, extra: list[str] | None = None) -> Server:
         command = [sys.executable, "-m", "intake_webcoos.server", "--port", "0",
                    "--files-port", "0", "--token", TOKEN, "--span-days", str(span_days),
                    "--width", str(width), "--height", str(height),
-                   "--api-latency", str(api_latency), "--files-latency", str(files_latency)]
+                   "--api-latency", str(api_latency), "--files-latency", str(files_latency),
+                   *(extra or [])]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         lines = [process.stdout.readline() for _ in range(3)]
         if not lines[2].strip():

@@ -16,6 +16,8 @@ _LAZY = {
     "AsyncClient": "intake_webcoos.api.client",
     "WebcoosFileSystem": "intake_webcoos.fs",
     "open_images": "intake_webcoos.images",
+    "open_video": "intake_webcoos.video",
+    "read_results": "intake_webcoos.results",
 }
 
 if TYPE_CHECKING:
@@ -23,8 +25,18 @@ if TYPE_CHECKING:
     from .api.sync import Client
     from .fs import WebcoosFileSystem
     from .images import open_images
+    from .results import read_results
+    from .video import open_video
 
-__all__ = ["AsyncClient", "Client", "WebcoosFileSystem", "__version__", "open_images"]
+__all__ = [
+    "AsyncClient",
+    "Client",
+    "WebcoosFileSystem",
+    "__version__",
+    "open_images",
+    "open_video",
+    "read_results",
+]
 
 
 def __getattr__(name: str) -> Any:

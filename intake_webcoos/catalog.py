@@ -37,6 +37,13 @@ IMAGE_OPTIONS = {
     "on_error": (str, "raise", "'raise', or 'mask' unreadable frames (valid=False)"),
 }
 
+VIDEO_OPTIONS = {
+    "sample": (str, "500ms", "keep one frame per this much clip time"),
+    "scale": IMAGE_OPTIONS["scale"],
+    "grayscale": IMAGE_OPTIONS["grayscale"],
+    "on_error": IMAGE_OPTIONS["on_error"],
+}
+
 
 def reader_for(product: str) -> type:
     """The reader of a product's files, by the naming WebCOOS uses for its products."""
@@ -88,8 +95,10 @@ def _entry(reader: type, asset: Asset, product: Product, metadata: dict[str, Any
         "end": SimpleUserParameter(str, default=last.isoformat(),
                                    description="last time to read (UTC, inclusive)"),
     }
-    if reader in (WebcoosImagesReader, WebcoosVideoReader):
+    if reader is WebcoosImagesReader:
         options = IMAGE_OPTIONS
+    elif reader is WebcoosVideoReader:
+        options = VIDEO_OPTIONS
     else:
         options = {"every": IMAGE_OPTIONS["every"]} if reader is WebcoosElementsReader else {}
     for name, (dtype, default, description) in options.items():

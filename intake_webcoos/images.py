@@ -194,34 +194,56 @@ def _cube(listing: pd.DataFrame, camera: Asset, product: str, options: DecodeOpt
         raise ValueError("chunks along time must be at least 1 frame")
     urls = tuple(listing["url"])
     n = len(urls)
-    ny, nx = options.shape
-    bands = options.bands
     # Fetch batches hold whole chunks, so a chunk's frames come from one batch.
     batch = per_chunk * math.ceil(FETCH_BATCH / per_chunk)
-    token = tokenize(urls, options, per_chunk)
-    fetch_name = f"webcoos-fetch-{token}"
-    load_name = f"webcoos-decode-{token}"
-    image_name = f"webcoos-image-{token}"
-    valid_name = f"webcoos-valid-{token}"
+    fetch_name = f"webcoos-fetch-{tokenize(urls)}"
     graph: dict[Any, Any] = {}
     for b, first in enumerate(range(0, n, batch)):
         graph[(fetch_name, b)] = (fetch_batch, urls[first : first + batch])
-    starts = range(0, n, per_chunk)
-    for c, first in enumerate(starts):
+    blocks = []
+    for first in range(0, n, per_chunk):
         stop = min(first + per_chunk, n)
         b, offset = divmod(first, batch)
-        graph[(load_name, c)] = (decode_frames, (fetch_name, b), offset, offset + stop - first,
-                                 urls[first:stop], options)
+        blocks.append(((decode_frames, (fetch_name, b), offset, offset + stop - first,
+                        urls[first:stop], options), stop - first))
+    ds = assemble_cube(graph, blocks, listing, camera, product, options)
+    return ds.chunk(other_chunks) if other_chunks else ds
+
+
+def assemble_cube(graph: dict[Any, Any], blocks: list[tuple[tuple, int]],
+                  frames: pd.DataFrame, camera: Asset, product: str, options: DecodeOptions,
+                  extra_coords: dict[str, np.ndarray] | None = None) -> xr.Dataset:
+    """The Dataset of a cube whose chunks come from ``blocks``.
+
+    Parameters
+    ----------
+    graph : dict
+        Tasks the blocks depend on (fetches); the block tasks are added to it.
+    blocks : list of (task, frames)
+        One task per chunk along time, returning ``(frames, valid)``, and how
+        many frames it holds.
+    frames : pandas.DataFrame
+        One row per frame: ``time`` (UTC), ``url``, ``filename``, ``service``.
+    extra_coords : dict, optional
+        More per-frame coordinates (e.g. the source clip).
+    """
+    ny, nx = options.shape
+    token = tokenize([task for task, _ in blocks])
+    load_name, image_name = f"webcoos-decode-{token}", f"webcoos-image-{token}"
+    valid_name = f"webcoos-valid-{token}"
+    for c, (task, _) in enumerate(blocks):
+        graph[(load_name, c)] = task
         graph[(image_name, c, 0, 0, 0)] = (operator.getitem, (load_name, c), 0)
         graph[(valid_name, c)] = (operator.getitem, (load_name, c), 1)
-    sizes = tuple(min(per_chunk, n - first) for first in starts)
+    sizes = tuple(count for _, count in blocks)
     image = da.Array(HighLevelGraph.from_collections(image_name, graph), image_name,
-                     chunks=(sizes, (ny,), (nx,), (bands,)), dtype=np.uint8)
+                     chunks=(sizes, (ny,), (nx,), (options.bands,)), dtype=np.uint8)
     coords: dict[str, Any] = {
-        "time": ("time", listing["time"].dt.tz_convert("UTC").dt.tz_localize(None)
+        "time": ("time", frames["time"].dt.tz_convert("UTC").dt.tz_localize(None)
                  .to_numpy().astype("datetime64[ns]"), {"timezone": "UTC"}),
-        "url": ("time", np.asarray(listing["url"], dtype=object)),
-        "filename": ("time", np.asarray(listing["filename"], dtype=object)),
+        "url": ("time", np.asarray(frames["url"], dtype=object)),
+        "filename": ("time", np.asarray(frames["filename"], dtype=object)),
+        **{name: ("time", values) for name, values in (extra_coords or {}).items()},
         "y": ("y", np.arange(ny)),
         "x": ("x", np.arange(nx)),
         "band": ("band", ["gray"] if options.grayscale else ["red", "green", "blue"]),
@@ -231,10 +253,10 @@ def _cube(listing: pd.DataFrame, camera: Asset, product: str, options: DecodeOpt
                          chunks=(sizes,), dtype=bool)
         coords["valid"] = ("time", valid)
     ds = xr.Dataset({"image": (("time", "y", "x", "band"), image)}, coords=coords,
-                    attrs=_attrs(listing, camera, product, options))
+                    attrs=_attrs(frames, camera, product, options))
     ds["image"].attrs.update(long_name=f"{product} of {camera.label}", units="1",
                              valid_range=[0, 255])
-    return ds.chunk(other_chunks) if other_chunks else ds
+    return ds
 
 
 def _attrs(listing: pd.DataFrame, camera: Asset, product: str,

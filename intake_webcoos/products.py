@@ -54,7 +54,8 @@ def _reduce(image: xr.DataArray, how: str, freq: str | None, name: str,
         out = out.fillna(0).astype(np.uint8)
     elif how in ("mean", "std"):
         out = out.astype(np.float32)
-    out = out.drop_vars([c for c in ("url", "filename", "valid") if c in out.coords])
+    per_frame = [c for c in image.coords if image[c].dims == ("time",) and c != "time"]
+    out = out.drop_vars([c for c in per_frame if c in out.coords])
     out.name = name
     out.attrs = {**image.attrs, "product": name, "description": description}
     out.attrs.pop("long_name", None)

@@ -14,7 +14,8 @@ class WebcoosBackendEntrypoint(BackendEntrypoint):
     """Open a WebCOOS camera product (or a ``webcoos://`` glob) as an image cube.
 
     The dataset is lazy and dask-backed whatever ``chunks`` xarray is given;
-    see :func:`intake_webcoos.open_images` for the keywords. Name the engine
+    see :func:`intake_webcoos.open_images` for the keywords (and
+    :func:`intake_webcoos.video.open_video` for ``sample`` and ``fps`` of video). Name the engine
     (``engine="webcoos"``): xarray asks its netCDF4 backend first, and that
     claims every URL when netCDF4 is installed.
     """
@@ -23,14 +24,15 @@ class WebcoosBackendEntrypoint(BackendEntrypoint):
     url = "https://webcoos.org"
     open_dataset_parameters = (
         "filename_or_obj", "drop_variables", "start", "end", "every", "scale", "grayscale",
-        "coerce_shape", "on_error", "token", "base_url",
+        "coerce_shape", "on_error", "token", "base_url", "sample", "fps",
     )
 
     def open_dataset(self, filename_or_obj: str | os.PathLike, *,
                      drop_variables: Any = None, start: Any = None, end: Any = None,
                      every: Any = None, scale: float = 1, grayscale: bool = False,
                      coerce_shape: tuple[int, int] | None = None, on_error: str = "raise",
-                     token: str | None = None, base_url: str | None = None):
+                     token: str | None = None, base_url: str | None = None,
+                     sample: Any = "500ms", fps: float | None = None):
         target = str(filename_or_obj)
         options = dict(every=every, scale=scale, grayscale=grayscale,
                        coerce_shape=coerce_shape, on_error=on_error, token=token,
@@ -42,6 +44,11 @@ class WebcoosBackendEntrypoint(BackendEntrypoint):
                                  "path selects by itself")
             is_glob = any(c in target for c in "*?[")
             ds = open_images(target if is_glob else [target], **options)
+        elif len(parts) == 2 and "video" in parts[1]:
+            from .video import open_video
+
+            options.pop("every")
+            ds = open_video(parts[0], parts[1], start, end, sample=sample, fps=fps, **options)
         elif len(parts) == 2:
             ds = open_images(parts[0], parts[1], start, end, **options)
         else:

@@ -158,7 +158,7 @@ def test_every_on_unaligned_video(client, standin):
     bins = thinned["time"].dt.floor("30min")
     assert bins.is_unique and len(thinned) > 10
     assert (thinned["time"].dt.second != 0).any()  # not aligned: minute-modulo would drop them
-    assert (thinned["duration"] == 600.0).all()
+    assert (thinned["duration"] == standin.bodies.video.seconds).all()
 
 
 def test_empty_night_range_has_the_right_shape(client):

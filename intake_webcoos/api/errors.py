@@ -174,3 +174,14 @@ class FrameDecodeError(FrameError):
 
 class FrameShapeError(FrameError):
     """A frame's size differs from the cube's (the camera changed resolution)."""
+
+
+class MissingDependencyError(WebcoosError, ImportError):
+    """An optional dependency (an extra) is not installed."""
+
+    def __init__(self, package: str, extra: str, what: str) -> None:
+        super().__init__(f"{what} needs {package}: pip install intake_webcoos[{extra}]")
+
+
+class ResultsFormatError(WebcoosError, ValueError):
+    """A detection-results file is empty or has a malformed record."""

@@ -7,5 +7,6 @@ imports it.  Start it with ``with StandIn() as s:`` (background thread) or
 
 from .faults import Faults
 from .standin import StandIn
+from .video import VideoSettings
 
-__all__ = ["Faults", "StandIn"]
+__all__ = ["Faults", "StandIn", "VideoSettings"]

@@ -328,9 +328,10 @@ def files_app(state: StandInState) -> web.Application:
             "Last-Modified": datetime.fromtimestamp(epoch + 30, UTC).strftime(
                 "%a, %d %b %Y %H:%M:%S GMT"),
         }
-        if not holdings.service.kind.is_image:
-            # Video and result files come with a later version of the stand-in.
-            return _s3_error(404, "NoSuchKey", "The stand-in does not serve this product's files.")
+        if not bodies.serves(holdings.service):
+            # Clips need PyAV (pip install intake_webcoos[video]).
+            return _s3_error(404, "NoSuchKey", "The stand-in does not serve this product's "
+                             "files here (clips need PyAV: pip install intake_webcoos[video]).")
         headers["ETag"] = bodies.etag(holdings, index)
         if request.method == "HEAD":
             # Sizes are known without rendering: HEAD never costs a frame.

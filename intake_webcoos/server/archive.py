@@ -107,10 +107,12 @@ class Holdings:
         ``[start, end)`` of the data, UTC.
     daylight : tuple of int
         Local clock hours ``[first, last)`` during which the camera records.
-    image_size : callable
-        ``image_size(service, epochs, uniforms) -> sizes``: the byte sizes of
-        rendered JPEG elements (they depend on the frame size), given one
-        uniform draw in ``[0, 1)`` per element.
+    file_sizes : callable
+        ``file_sizes(service, epochs, uniforms) -> sizes``: the byte sizes of the
+        elements' files (they depend on the frame size and the clip settings),
+        given one uniform draw in ``[0, 1)`` per element.
+    clip_seconds : float or None
+        ``duration`` of video elements (the stand-in's clip length).
     seed : int
         Extra seed, so tests can ask for other (still deterministic) data.
     """
@@ -120,13 +122,16 @@ class Holdings:
         service: Service,
         span: tuple[datetime, datetime],
         daylight: tuple[int, int],
-        image_size: Callable[[Service, np.ndarray, np.ndarray], np.ndarray],
+        file_sizes: Callable[[Service, np.ndarray, np.ndarray], np.ndarray],
         seed: int = 0,
+        clip_seconds: float | None = None,
     ) -> None:
         self.service = service
         self._span = span
         self._daylight = daylight
-        self._image_size = image_size
+        self._file_sizes = file_sizes
+        self.duration = clip_seconds if service.kind.extension == "mp4" \
+            else service.kind.duration
         self._seed = seed
         self._lock = threading.Lock()
         self._built: tuple[np.ndarray, np.ndarray] | None = None
@@ -177,10 +182,7 @@ class Holdings:
         uniforms = np.random.default_rng(stable_seed(self.service.slug, self._seed, "size")).random(
             starts.size
         )
-        if kind.is_image:
-            sizes = self._image_size(self.service, starts, uniforms)
-        else:
-            sizes = (kind.nominal_size * (0.85 + 0.3 * uniforms)).astype(np.int64)
+        sizes = self._file_sizes(self.service, starts, uniforms)
         return starts, np.asarray(sizes, dtype=np.int64)
 
     def index_range(self, start: float | None, end: float | None) -> tuple[int, int]:
@@ -274,7 +276,7 @@ class Archive:
         the same length of data ending at their own (past) end.
     daylight : tuple of int
         Local clock hours ``[first, last)`` during which cameras record.
-    image_size : callable
+    file_sizes, clip_seconds
         See :class:`Holdings`.
     seed : int
         Varies the (deterministic) timing jitter and sizes.
@@ -289,8 +291,9 @@ class Archive:
         span_end: datetime = DEFAULT_SPAN_END,
         span_days: float = DEFAULT_SPAN_DAYS,
         daylight: tuple[int, int] = DEFAULT_DAYLIGHT,
-        image_size: Callable[[Service, np.ndarray, np.ndarray], np.ndarray],
+        file_sizes: Callable[[Service, np.ndarray, np.ndarray], np.ndarray],
         seed: int = 0,
+        clip_seconds: float | None = None,
         cameras: tuple[CameraSpec, ...] = CAMERAS,
     ) -> None:
         self.files_url = files_url.rstrip("/")
@@ -307,7 +310,7 @@ class Archive:
                 if product.service_uuid is None:
                     continue
                 service = Service(camera, product, self.files_url)
-                holdings = Holdings(service, span, daylight, image_size, seed)
+                holdings = Holdings(service, span, daylight, file_sizes, seed, clip_seconds)
                 self._holdings[service.slug] = holdings
                 self._holdings[service.uuid] = holdings
 

@@ -8,6 +8,7 @@ import click
 
 from .faults import Faults
 from .standin import StandIn
+from .video import VideoSettings
 
 
 def _fault_options(prefix: str, origin: str):
@@ -61,12 +62,19 @@ def faults_from(options: dict, prefix: str, seed: int) -> Faults:
 @click.option("--width", type=click.IntRange(16, 2688), default=1280, show_default=True)
 @click.option("--height", type=click.IntRange(16, 1520), default=720, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--clip-seconds", type=float, default=20.0, show_default=True,
+              help="Length of the video-archive clips.")
+@click.option("--clip-fps", type=int, default=4, show_default=True)
+@click.option("--clip-width", type=int, default=160, show_default=True)
+@click.option("--clip-height", type=int, default=96, show_default=True)
 @_fault_options("api", "API")
 @_fault_options("files", "file origin")
-def serve(port, files_port, token, span_days, span_end, width, height, seed, **faults) -> None:
+def serve(port, files_port, token, span_days, span_end, width, height, seed, clip_seconds,
+          clip_fps, clip_width, clip_height, **faults) -> None:
     """Run the stand-in WebCOOS server on 127.0.0.1 until Ctrl-C."""
     try:
         standin = StandIn(
+            video=VideoSettings(clip_seconds, clip_fps, clip_width, clip_height),
             token=token, span_days=span_days, span_end=span_end, frame_size=(width, height),
             api_faults=faults_from(faults, "api", seed),
             file_faults=faults_from(faults, "files", seed),

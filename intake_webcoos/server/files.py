@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime
@@ -18,7 +19,9 @@ from datetime import UTC, datetime
 import numpy as np
 
 from .archive import Holdings, Service
+from .results import result_bytes
 from .scene import SceneRenderer, encode_jpeg
+from .video import CRF_STEPS, VideoSettings, encode_clip, pad_mp4
 
 #: Declared sizes are this many times a typical encoded frame (plus jitter),
 #: which leaves room for frames that compress worse than the calibration frame.
@@ -64,8 +67,8 @@ class FileBodies:
 
     def __init__(self, width: int = 1280, height: int = 720, quality: int = 85,
                  cache_bytes: int = 512 * 2**20,
-                 resolution_changes: dict[str, tuple[float, tuple[int, int]]] | None = None
-                 ) -> None:
+                 resolution_changes: dict[str, tuple[float, tuple[int, int]]] | None = None,
+                 video: VideoSettings | None = None) -> None:
         self.renderer = SceneRenderer(width, height)
         self.quality = quality
         self.cache_bytes = cache_bytes
@@ -77,6 +80,9 @@ class FileBodies:
         self._lqip: dict[str, str] = {}
         self._typical_sizes: dict[tuple[int, int], int] = {}
         self.damaged: dict[tuple[str, int], str] = {}
+        self.video = video or VideoSettings()
+        self._video_size = (self.video.width, self.video.height)
+        self._typical_clip: int | None = None
 
     # -- sizes --------------------------------------------------------------
     def frame_size(self, camera: str, epoch: float) -> tuple[int, int]:
@@ -101,12 +107,45 @@ class FileBodies:
             self._typical_sizes[size] = len(calibration)
         return self._typical_sizes[size]
 
-    def image_sizes(self, service: Service, starts: np.ndarray,
-                    uniforms: np.ndarray) -> np.ndarray:
-        """Declared sizes of JPEG elements (see :class:`~.archive.Holdings`)."""
+    @property
+    def video_served(self) -> bool:
+        """Whether clips can be encoded here (PyAV, the ``video`` extra, is installed)."""
+        return importlib.util.find_spec("av") is not None
+
+    def serves(self, service: Service) -> bool:
+        """Whether the file origin serves this service's files."""
+        extension = service.kind.extension
+        return extension in ("jpg", "json", "jsonl") or (extension == "mp4" and
+                                                          self.video_served)
+
+    def typical_clip_size(self) -> int:
+        """Encoded size of a calibration clip with the current video settings."""
+        if self._typical_clip is None:
+            self._typical_clip = len(encode_clip(self._renderer(self._video_size),
+                                                 "calibration",
+                                                 _CALIBRATION_TIME.timestamp(), self.video))
+        return self._typical_clip
+
+    def file_sizes(self, service: Service, starts: np.ndarray,
+                   uniforms: np.ndarray) -> np.ndarray:
+        """Declared sizes of a service's files (see :class:`~.archive.Holdings`).
+
+        JPEGs and clips get a size fixed in advance (a typical encoded size with
+        headroom) and are padded to it when served; result files are generated
+        here, so their sizes are exact; other files get their product's nominal size.
+        """
         low, spread = SIZE_HEADROOM
-        typical = np.array([self.typical_size(self.frame_size(service.camera.slug, t))
-                            for t in starts.tolist()], dtype=np.float64)
+        kind = service.kind
+        if kind.is_image:
+            typical = np.array([self.typical_size(self.frame_size(service.camera.slug, t))
+                                for t in starts.tolist()], dtype=np.float64)
+        elif kind.extension == "mp4" and self.video_served:
+            typical = np.full(starts.size, float(self.typical_clip_size()))
+        elif kind.extension in ("json", "jsonl"):
+            return np.array([len(result_bytes(service, t)) for t in starts.tolist()],
+                            dtype=np.int64)
+        else:
+            return (kind.nominal_size * (0.85 + 0.3 * uniforms)).astype(np.int64)
         return (typical * (low + spread * uniforms)).astype(np.int64)
 
     # -- bodies -------------------------------------------------------------
@@ -141,13 +180,17 @@ class FileBodies:
 
     def _render(self, holdings: Holdings, index: int) -> bytes:
         service = holdings.service
-        if not service.kind.is_image:
+        if not self.serves(service):
             raise LookupError(f"{service.product.slug} files are not served by the stand-in")
         epoch = float(holdings.starts[index])
         size = int(holdings.sizes[index])
         damage = self.damaged.get((service.slug, index))
-        if damage == "corrupt":  # the declared size, but not an image
+        if damage == "corrupt":  # the declared size, but not what it claims to be
             return (b"not a JPEG: corrupt element " * (size // 28 + 1))[:size]
+        if service.kind.extension == "mp4":
+            return self._clip(service.camera.slug, epoch, size)
+        if service.kind.extension in ("json", "jsonl"):
+            return result_bytes(service, int(epoch))
         frame = self._renderer(self.frame_size(service.camera.slug, epoch)).render(
             service.camera.slug, epoch)
         for quality in range(self.quality, 0, -5):
@@ -155,6 +198,14 @@ class FileBodies:
             if len(data) == size or len(data) <= size - 4:
                 return pad_jpeg(data, size)
         raise RuntimeError(f"frame of {service.slug} at {epoch} does not fit {size} bytes")
+
+    def _clip(self, camera: str, epoch: float, size: int) -> bytes:
+        renderer = self._renderer(self._video_size)
+        for crf in CRF_STEPS:
+            data = encode_clip(renderer, camera, epoch, self.video, crf)
+            if len(data) == size or len(data) <= size - 8:
+                return pad_mp4(data, size)
+        raise RuntimeError(f"clip of {camera} at {epoch} does not fit {size} bytes")
 
     def etag(self, holdings: Holdings, index: int) -> str:
         """An entity tag that changes whenever the bytes would (cheap: no rendering)."""

@@ -282,7 +282,7 @@ class Payloads:
                 "properties": {
                     "url": "@url@",
                     "size": "@size@",
-                    "duration": service.kind.duration,
+                    "duration": holdings.duration,
                     "thumbnails": {
                         "base": {
                             "lqip": self._lqip(service.camera.slug),

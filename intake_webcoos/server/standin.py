@@ -21,6 +21,7 @@ from .archive import DEFAULT_DAYLIGHT, DEFAULT_SPAN_DAYS, DEFAULT_SPAN_END, Arch
 from .faults import Faults
 from .files import FileBodies
 from .payloads import Payloads
+from .video import VideoSettings
 
 HOST = "127.0.0.1"
 
@@ -67,6 +68,9 @@ class StandIn:
     resolution_changes : dict, optional
         ``{camera: (when, (width, height))}``: that camera's stills have another
         frame size from ``when`` on, as when a camera is replaced.
+    video : VideoSettings, optional
+        Length, frame rate and size of the ``video-archive`` clips (small by
+        default; the listing's ``duration`` follows).
     """
 
     def __init__(
@@ -85,6 +89,7 @@ class StandIn:
         cache_bytes: int = 512 * 2**20,
         record_limit: int = 100_000,
         resolution_changes: dict[str, tuple[datetime | str, tuple[int, int]]] | None = None,
+        video: VideoSettings | None = None,
     ) -> None:
         if isinstance(span_end, str):
             span_end = datetime.fromisoformat(span_end)
@@ -96,7 +101,7 @@ class StandIn:
         changes = {camera: (_epoch(when), size)
                    for camera, (when, size) in (resolution_changes or {}).items()}
         self.bodies = FileBodies(*frame_size, cache_bytes=cache_bytes,
-                                 resolution_changes=changes)
+                                 resolution_changes=changes, video=video)
         self._requests: deque[RecordedRequest] = deque(maxlen=record_limit)
         self._initial_faults = (api_faults or Faults(), file_faults or Faults())
         self._state: StandInState | None = None
@@ -176,7 +181,8 @@ class StandIn:
         self.files_port = files_sock.getsockname()[1]
         span_end, span_days, daylight, seed = self._span
         archive = Archive(self.files_url, span_end=span_end, span_days=span_days,
-                          daylight=daylight, image_size=self.bodies.image_sizes, seed=seed)
+                          daylight=daylight, file_sizes=self.bodies.file_sizes, seed=seed,
+                          clip_seconds=self.bodies.video.seconds)
         state = StandInState(archive, Payloads(archive, self.bodies.lqip), self.bodies,
                              self.token, record=self._requests.append)
         state.api_faults.set(self._initial_faults[0])

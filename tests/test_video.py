@@ -1,0 +1,219 @@
+"""Video clips and detection results: the stand-in's files and the library's readers."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import av
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from intake_webcoos import open_video, read_results
+from intake_webcoos.api import MissingDependencyError, ResultsFormatError
+from intake_webcoos.api.errors import FrameDecodeError
+from intake_webcoos.results import parse_records
+from intake_webcoos.server import StandIn
+from intake_webcoos.server.scene import SceneRenderer
+
+from .conftest import TOKEN, http
+
+CAMERA = "waikiki_sheraton"
+START, END = "2025-09-10T18:00:00Z", "2025-09-10T18:59:59Z"
+
+
+def clips(standin, start=START, end=END):
+    return standin.elements(CAMERA, "video-archive", start, end)
+
+
+def video(standin, *args, **kwargs):
+    return open_video(CAMERA, "video-archive", *args, token=TOKEN, base_url=standin.api_url,
+                      **kwargs)
+
+
+def test_clips_are_real_mp4_of_the_listed_size(standin):
+    settings = standin.bodies.video
+    listed = clips(standin)
+    assert len(listed) == 6
+    for element in listed[:2]:
+        props = element["data"]["properties"]
+        assert props["duration"] == settings.seconds
+        body = http(props["url"])
+        assert body.status == 200 and body.headers["Content-Type"] == "video/mp4"
+        assert len(body.body) == props["size"]
+        with av.open(io.BytesIO(body.body)) as container:
+            stream = container.streams.video[0]
+            assert stream.codec_context.name == "h264"
+            frames = list(container.decode(video=0))
+        assert len(frames) == settings.frames
+        assert (frames[0].width, frames[0].height) == (settings.width, settings.height)
+    starts = pd.to_datetime([e["data"]["extents"]["temporal"]["min"] for e in listed])
+    assert (starts.second != 0).any()  # not aligned to the minute, as in the real archive
+
+
+def test_decoded_frames_match_the_scene(standin):
+    ds = video(standin, START, "2025-09-10T18:10Z")
+    settings = standin.bodies.video
+    assert ds.sizes["time"] == settings.seconds / 0.5
+    renderer = SceneRenderer(settings.width, settings.height)
+    start = pd.Timestamp(clips(standin)[0]["data"]["extents"]["temporal"]["min"])
+    for k in (0, 7, 39):
+        expected = renderer.render(CAMERA, start.timestamp() + 0.5 * k).astype(float)
+        got = ds["image"].isel(time=k).values.astype(float)
+        assert np.abs(got - expected).mean() < 6  # H.264 error on a noisy scene
+    assert ds["time"].values[1] - ds["time"].values[0] == np.timedelta64(500, "ms")
+    assert ds["time"].values[0] == np.datetime64(start.tz_localize(None))
+    assert set(ds["clip"].values) == {clips(standin)[0]["data"]["common"]["label"]}
+
+
+@pytest.mark.parametrize("options,per_clip", [({"fps": 1}, 20), ({"sample": "250ms"}, 80),
+                                              ({"sample": "2s"}, 10)])
+def test_sampling_rates(standin, options, per_clip):
+    ds = video(standin, START, "2025-09-10T18:10Z", **options)
+    assert ds.sizes["time"] == per_clip
+    assert ds["image"].data.chunks[0] == (per_clip,)  # one chunk per clip
+    frames = ds["image"].values
+    assert frames.mean() > 10 and not (frames[0] == frames[-1]).all()  # the waves move
+
+
+def test_laziness_scale_and_gray(standin):
+    standin.clear_requests()
+    ds = video(standin, START, END, scale=0.5, grayscale=True)
+    assert len(standin.requests_to("files")) == 1  # the first clip, for the frame size
+    assert dict(ds.sizes) == {"time": 240, "y": 48, "x": 80, "band": 1}
+    standin.clear_requests()
+    ds.isel(time=slice(0, 3)).image.compute()
+    assert len(standin.requests_to("files")) == 1
+
+
+def test_timex_per_clip(standin):
+    ds = video(standin, START, END)
+    timex = ds.webcoos.timex(freq="10min")
+    assert timex.sizes["time"] == 6
+    first = ds["image"].isel(time=slice(0, 40)).values.astype(float).mean(axis=0)
+    np.testing.assert_allclose(timex.isel(time=0).values, first, atol=1e-3)
+    assert "clip" not in timex.coords
+
+
+def test_engine_opens_video(standin):
+    ds = xr.open_dataset("webcoos://waikiki_sheraton/video-archive", engine="webcoos",
+                         start=START, end="2025-09-10T18:10Z", fps=1, token=TOKEN,
+                         base_url=standin.api_url)
+    assert ds.sizes["time"] == 20 and "clip" in ds.coords
+
+
+@pytest.fixture
+def damaged():
+    with StandIn(token=TOKEN, frame_size=(64, 36)) as s:
+        urls = [e["data"]["properties"]["url"] for e in clips(s)]
+        s.damage(urls[1], "corrupt")
+        s.damage(urls[2], "missing")
+        yield s, urls
+
+
+def test_corrupt_and_missing_clips(damaged):
+    s, urls = damaged
+    ds = video(s, START, END)
+    with pytest.raises(FrameDecodeError, match="not a readable video clip") as info:
+        ds["image"].isel(time=slice(40, 80)).compute()
+    assert info.value.url == urls[1]
+    with pytest.raises(FileNotFoundError, match="No file at"):
+        ds["image"].isel(time=slice(80, 120)).compute()
+    masked = video(s, START, END, on_error="mask")
+    valid = masked["valid"].values.reshape(6, 40)
+    assert valid.all(axis=1).tolist() == [True, False, False, True, True, True]
+    good = np.delete(masked["image"].values, np.s_[40:120], axis=0).astype(float)
+    np.testing.assert_allclose(masked.webcoos.timex().values, good.mean(axis=0), atol=1e-3)
+
+
+def test_distributed_timex_over_clips(standin, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.delenv("WEBCOOS_API_TOKEN", raising=False)
+    ds = video(standin, START, END, sample="1s")
+    local = ds.webcoos.timex().compute(scheduler="threads")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        remote = ds.webcoos.timex().compute()
+    xr.testing.assert_allclose(remote, local)
+
+
+def test_missing_pyav_names_the_extra(standin, monkeypatch):
+    monkeypatch.setitem(sys.modules, "av", None)  # as if PyAV were not installed
+    with pytest.raises(MissingDependencyError, match=r"intake_webcoos\[video\]"):
+        video(standin, START, END)
+
+
+# -- detection results ---------------------------------------------------------
+def test_results_files_follow_the_detection_services(standin):
+    element = standin.elements("walton_lighthouse", "rip-detection-results", "2025-09-10",
+                               "2025-09-11")[0]
+    body = http(element["data"]["properties"]["url"])
+    assert len(body.body) == element["data"]["properties"]["size"]
+    (record,) = parse_records(body.body, "u")
+    assert set(record) == {"time", "annotated_image_url", "original_image_reference",
+                           "classification_result"}
+    assert record["time"] == element["data"]["extents"]["temporal"]["min"]
+    result = record["classification_result"]
+    assert result["detection_count"] == len(result["classification_scores"]) == \
+        len(result["classification_bboxes"])
+
+
+@pytest.mark.parametrize("asset,product", [("walton_lighthouse", "rip-detection-results"),
+                                           ("currituck_hampton_inn", "object-detection-results")])
+def test_read_results_rows_match_the_files(standin, asset, product):
+    frame = read_results(asset, product, "2025-09-10", "2025-09-10T23:59:59", token=TOKEN,
+                         base_url=standin.api_url)
+    elements = standin.elements(asset, product, "2025-09-10", "2025-09-10T23:59:59")
+    assert frame["url"].nunique() == len(elements) > 5
+    assert str(frame["time"].dtype) == "datetime64[ns, UTC]"
+    for element in elements:
+        url = element["data"]["properties"]["url"]
+        (record,) = parse_records(standin.file_bytes(url), url)
+        rows = frame[frame["url"] == url]
+        count = record["classification_result"]["detection_count"]
+        assert len(rows) == max(count, 1)
+        if count == 0:
+            assert rows["detection"].isna().all()
+            assert not rows["classification_result.detected"].iloc[0]
+        for i, scores in enumerate(record["classification_result"]["classification_scores"]):
+            (name, score), = scores.items()
+            assert rows.iloc[i][f"classification_result.classification_scores.{name}"] == score
+
+
+def test_results_errors_are_raised_or_reported(standin):
+    with StandIn(token=TOKEN, frame_size=(32, 24)) as s:
+        elements = s.elements("walton_lighthouse", "rip-detection-results", "2025-09-10",
+                              "2025-09-10T23:59:59")
+        bad = elements[2]["data"]["properties"]["url"]
+        s.damage(bad, "corrupt")
+        with pytest.raises(ResultsFormatError, match="line 1") as info:
+            read_results("walton_lighthouse", "rip-detection-results", "2025-09-10",
+                         "2025-09-10T23:59:59", token=TOKEN, base_url=s.api_url)
+        assert bad in str(info.value)
+        frame = read_results("walton_lighthouse", "rip-detection-results", "2025-09-10",
+                             "2025-09-10T23:59:59", on_error="report", token=TOKEN,
+                             base_url=s.api_url)
+        assert [url for url, _ in frame.attrs["errors"]] == [bad]
+        assert frame["url"].nunique() == len(elements) - 1 and bad not in set(frame["url"])
+    with pytest.raises(ResultsFormatError, match="empty"):
+        parse_records(b"  \n", "http://x/empty.json")
+    lines = parse_records(b'{"a": 1}\n\n{"a": 2}\n', "u")
+    assert [r["a"] for r in lines] == [1, 2]
+    with pytest.raises(ResultsFormatError, match="line 2"):
+        parse_records(b'{"a": 1}\n[1, 2]\n', "u")
+
+
+def test_catalog_reads_video_and_results(standin, monkeypatch):
+    from intake_webcoos.catalog import build_catalog
+
+    cat = build_catalog(standin.api_url, TOKEN, search="walton")
+    monkeypatch.setenv("WEBCOOS_API_TOKEN", TOKEN)
+    ds = cat["walton_lighthouse/video-archive"](start="2025-09-10T20:00Z",
+                                                end="2025-09-10T20:10Z", sample="1s").read()
+    assert ds.sizes["time"] == 20 and ds["image"].dtype == np.uint8
+    table = cat["walton_lighthouse/rip-detection-results"](start="2025-09-10",
+                                                           end="2025-09-10T12:00").read()
+    assert len(table) > 0 and "detection" in table.columns
