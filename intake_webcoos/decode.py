@@ -13,6 +13,7 @@ import math
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from fsspec.asyn import get_loop, sync
@@ -24,18 +25,22 @@ from .api.errors import FrameDecodeError, FrameShapeError, WebcoosError
 #: JPEG DCT scaling factors libjpeg (and so Pillow's ``draft``) supports.
 SCALES = (1, 1 / 2, 1 / 4, 1 / 8)
 
-_clients: dict[int, AsyncClient] = {}
+ClientOptions = tuple[tuple[str, Any], ...]
+_clients: dict[tuple[int, ClientOptions], AsyncClient] = {}
 _clients_lock = threading.Lock()
 
 
-def file_client() -> AsyncClient:
-    """This process's token-less client for element files (one session per process)."""
-    pid = os.getpid()
+def file_client(options: ClientOptions = ()) -> AsyncClient:
+    """This process's token-less client for element files (one session per process).
+
+    ``options`` are client settings as sorted ``(name, value)`` pairs (retries,
+    timeouts, concurrency); files never need the token, so none is held.
+    """
+    key = (os.getpid(), options)
     with _clients_lock:
-        client = _clients.get(pid)
+        client = _clients.get(key)
         if client is None:
-            # The base URL only configures retries and limits: files never need the token.
-            client = _clients[pid] = AsyncClient(token=None)
+            client = _clients[key] = AsyncClient(token=None, **dict(options))
         return client
 
 
@@ -55,6 +60,8 @@ class DecodeOptions:
         Crop or pad frames of another size to ``shape`` instead of failing.
     mask : bool
         Turn unreadable or missing frames into zeros marked invalid.
+    client : tuple of (name, value)
+        Settings of the file client on the workers (retries, timeouts...).
     """
 
     scale: float = 1
@@ -62,6 +69,7 @@ class DecodeOptions:
     shape: tuple[int, int] | None = None
     coerce: bool = False
     mask: bool = False
+    client: ClientOptions = ()
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
@@ -111,13 +119,14 @@ def fit(frame: np.ndarray, shape: tuple[int, int], url: str, coerce: bool) -> np
     return out
 
 
-def fetch_batch(urls: tuple[str, ...]) -> list[bytes | Exception]:
+def fetch_batch(urls: tuple[str, ...], client_options: ClientOptions = ()
+                ) -> list[bytes | Exception]:
     """The bytes of ``urls``, fetched concurrently.
 
     A file that cannot be had is kept in place as its typed exception, so that
     only the chunk holding it fails (or masks it), not its neighbours.
     """
-    client = file_client()
+    client = file_client(client_options)
 
     async def one(url: str) -> bytes | Exception:
         try:

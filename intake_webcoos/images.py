@@ -55,6 +55,7 @@ def open_images(
     on_error: str = "raise",
     token: str | None = None,
     base_url: str | None = None,
+    **client_options: Any,
 ) -> xr.Dataset:
     """Open a camera's still images as a lazy ``(time, y, x, band)`` cube.
 
@@ -86,6 +87,9 @@ def open_images(
     token, base_url : str, optional
         API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``).
         Workers never need the token: element files are public.
+    **client_options
+        Client settings (``retries``, ``timeout``, ``file_concurrency``...),
+        used for the listing here and for the file reads on the workers.
 
     Returns
     -------
@@ -103,15 +107,16 @@ def open_images(
         raise ValueError(f"on_error must be 'raise' or 'mask', not {on_error!r}")
     options = DecodeOptions(scale=scale, grayscale=grayscale,
                             coerce=coerce_shape is not None, mask=on_error == "mask",
-                            shape=tuple(coerce_shape) if coerce_shape is not None else None)
+                            shape=tuple(coerce_shape) if coerce_shape is not None else None,
+                            client=tuple(sorted(client_options.items())))
     if _are_paths(asset):
         if product is not None or start is not None or end is not None:
             raise ValueError("give either webcoos:// paths or asset, product, start and end")
-        listing, camera, product = _from_paths(asset, every, token, base_url)
+        listing, camera, product = _from_paths(asset, every, token, base_url, client_options)
     else:
         if asset is None or product is None:
             raise ValueError("open_images needs a camera and a product (or webcoos:// paths)")
-        client = Client(token, base_url)
+        client = Client(token, base_url, **client_options)
         camera = client.asset(asset)
         elements = client.elements(camera.slug, product, start, end, every=every)
         listing = elements[["time", "url", "filename", "service"]]
@@ -131,10 +136,10 @@ def _are_paths(value: Any) -> bool:
         isinstance(v, str) and v.startswith("webcoos://") for v in value)
 
 
-def _from_paths(paths: str | Sequence[str], every, token, base_url
-                ) -> tuple[pd.DataFrame, Asset, str]:
+def _from_paths(paths: str | Sequence[str], every, token, base_url,
+                client_options: dict[str, Any]) -> tuple[pd.DataFrame, Asset, str]:
     """The listing of a glob or of explicit paths, and the camera they belong to."""
-    fs = WebcoosFileSystem(token=token, base_url=base_url)
+    fs = WebcoosFileSystem(token=token, base_url=base_url, **client_options)
     if isinstance(paths, str):
         infos = list(fs.glob(paths, detail=True).values())
     else:
@@ -162,7 +167,7 @@ def _learn_shape(listing: pd.DataFrame, options: DecodeOptions) -> DecodeOptions
     """Read frames (the first readable one when masking) to learn the cube's frame size."""
     for url in listing["url"]:
         try:
-            (data,) = fetch_batch((url,))
+            (data,) = fetch_batch((url,), options.client)
             if isinstance(data, Exception):
                 raise data
             frame = decode(data, options, url)
@@ -199,7 +204,7 @@ def _cube(listing: pd.DataFrame, camera: Asset, product: str, options: DecodeOpt
     fetch_name = f"webcoos-fetch-{tokenize(urls)}"
     graph: dict[Any, Any] = {}
     for b, first in enumerate(range(0, n, batch)):
-        graph[(fetch_name, b)] = (fetch_batch, urls[first : first + batch])
+        graph[(fetch_name, b)] = (fetch_batch, urls[first : first + batch], options.client)
     blocks = []
     for first in range(0, n, per_chunk):
         stop = min(first + per_chunk, n)

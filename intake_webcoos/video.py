@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,8 +40,8 @@ def _av():
     return av
 
 
-def _fetch(url: str) -> bytes:
-    return sync(get_loop(), file_client().fetch, url)
+def _fetch(url: str, options: DecodeOptions) -> bytes:
+    return sync(get_loop(), file_client(options.client).fetch, url)
 
 
 def _frame_size(options: DecodeOptions, width: int, height: int) -> tuple[int, int]:
@@ -59,7 +60,7 @@ def decode_clip(url: str, count: int, step: float, options: DecodeOptions
     frames = np.zeros((count, *options.shape, options.bands), dtype=np.uint8)
     valid = np.zeros(count, dtype=bool)
     try:
-        with av.open(io.BytesIO(_fetch(url))) as container:
+        with av.open(io.BytesIO(_fetch(url, options))) as container:
             k = 0
             for frame in container.decode(video=0):
                 if k >= count:
@@ -95,7 +96,7 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
                fps: float | None = None, scale: float = 1, grayscale: bool = False,
                chunks: dict[str, int] | None = None, coerce_shape: tuple[int, int] | None = None,
                on_error: str = "raise", token: str | None = None,
-               base_url: str | None = None) -> xr.Dataset:
+               base_url: str | None = None, **client_options: Any) -> xr.Dataset:
     """Open the frames of a camera's video clips as a lazy ``(time, y, x, band)`` cube.
 
     Parameters
@@ -111,6 +112,8 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
         Frames per second to keep, instead of ``sample``.
     scale, grayscale, coerce_shape, on_error, token, base_url
         As :func:`intake_webcoos.open_images` (``scale`` resamples decoded frames).
+    **client_options
+        Client settings (``retries``, ``timeout``...), here and on the workers.
     chunks : dict, optional
         Rechunking after opening; one chunk per clip by default.
 
@@ -126,8 +129,9 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
     step = 1 / fps if fps else to_timedelta(sample, "sample").total_seconds()
     options = DecodeOptions(scale=scale, grayscale=grayscale, coerce=coerce_shape is not None,
                             mask=on_error == "mask",
-                            shape=tuple(coerce_shape) if coerce_shape else None)
-    client = Client(token, base_url)
+                            shape=tuple(coerce_shape) if coerce_shape else None,
+                            client=tuple(sorted(client_options.items())))
+    client = Client(token, base_url, **client_options)
     camera = client.asset(asset)
     clips = client.elements(camera.slug, product, start, end)
     if clips.empty:
@@ -138,7 +142,7 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
                                "cannot be counted before decoding.")
     if options.shape is None:
         # The size of the first clip's frames; reading it costs one clip.
-        with av.open(io.BytesIO(_fetch(clips["url"].iloc[0]))) as container:
+        with av.open(io.BytesIO(_fetch(clips["url"].iloc[0], options))) as container:
             first = next(container.decode(video=0))
             width, height = _frame_size(options, first.width, first.height)
         options = replace(options, shape=(height, width))

@@ -144,8 +144,11 @@ async def _broken_body(request: web.Request, response: web.Response, fault: str,
         raise asyncio.CancelledError
     pieces = 10
     step = -(-len(body) // pieces) or 1
-    for i in range(0, max(len(body), 1), step):
-        await asyncio.sleep(slow_seconds / pieces)
-        await stream.write(body[i : i + step])
-    await stream.write_eof()
+    try:
+        for i in range(0, max(len(body), 1), step):
+            await asyncio.sleep(slow_seconds / pieces)
+            await stream.write(body[i : i + step])
+        await stream.write_eof()
+    except ConnectionResetError:  # the client gave up waiting: that is the point
+        pass
     return stream
