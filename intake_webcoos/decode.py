@@ -140,33 +140,37 @@ def fetch_batch(urls: tuple[str, ...], client_options: ClientOptions = ()
     return sync(get_loop(), everything)
 
 
+def decode_fetched(data: bytes | Exception, url: str, options: DecodeOptions
+                   ) -> np.ndarray | None:
+    """Decode what a fetch returned; None for an unreadable or missing frame when masking.
+
+    Without masking, the fetch's typed error or the decode error is raised.
+    """
+    try:
+        if isinstance(data, Exception):
+            raise data
+        return decode(data, options, url)
+    except (WebcoosError, FileNotFoundError):
+        if not options.mask:
+            raise
+        return None
+
+
 def decode_frames(fetched: list[bytes | Exception], first: int, stop: int,
                   urls: tuple[str, ...], options: DecodeOptions
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Frames ``fetched[first:stop]`` as a ``(time, y, x, band)`` block, and their validity."""
     assert options.shape is not None
-    valid = np.ones(stop - first, dtype=bool)
-    if stop - first == 1 and not isinstance(fetched[first], Exception):
+    decoded = [decode_fetched(data, url, options)
+               for data, url in zip(fetched[first:stop], urls, strict=True)]
+    valid = np.array([frame is not None for frame in decoded], dtype=bool)
+    # A frame of another size is never masked: it is readable, the cube is wrong.
+    if len(decoded) == 1 and valid[0]:
         # One frame per chunk (the default): hand over the decoded frame itself;
         # a copy into a fresh block would cost as much again as the decode.
-        try:
-            frame = decode(fetched[first], options, urls[0])
-        except (WebcoosError, FileNotFoundError):
-            if not options.mask:
-                raise
-        else:
-            return fit(frame, options.shape, urls[0], options.coerce)[np.newaxis], valid
-    frames = np.zeros((stop - first, *options.shape, options.bands), dtype=np.uint8)
-    for i, (data, url) in enumerate(zip(fetched[first:stop], urls, strict=True)):
-        try:
-            if isinstance(data, Exception):
-                raise data
-            frame = decode(data, options, url)
-        except (WebcoosError, FileNotFoundError):
-            if not options.mask:
-                raise
-            valid[i] = False
-            continue
-        # A frame of another size is never masked: it is readable, the cube is wrong.
-        frames[i] = fit(frame, options.shape, url, options.coerce)
+        return fit(decoded[0], options.shape, urls[0], options.coerce)[np.newaxis], valid
+    frames = np.zeros((len(decoded), *options.shape, options.bands), dtype=np.uint8)
+    for i, (frame, url) in enumerate(zip(decoded, urls, strict=True)):
+        if frame is not None:
+            frames[i] = fit(frame, options.shape, url, options.coerce)
     return frames, valid

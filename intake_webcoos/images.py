@@ -23,12 +23,12 @@ from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
 from . import products as _products  # noqa: F401  (registers the .webcoos accessor)
-from .api.errors import EmptyRangeError, FrameError, WebcoosError
+from .api.errors import EmptyRangeError, FrameError
 from .api.frames import thin
 from .api.models import Asset
 from .api.sync import Client
 from .api.times import TimeLike, to_timedelta
-from .decode import DecodeOptions, decode, decode_frames, fetch_batch
+from .decode import DecodeOptions, decode_fetched, decode_frames, fetch_batch
 from .fs import WebcoosFileSystem
 
 #: Frames fetched together by one task: enough to hide HTTP latency behind
@@ -166,16 +166,10 @@ def _from_paths(paths: str | Sequence[str], every, token, base_url,
 def _learn_shape(listing: pd.DataFrame, options: DecodeOptions) -> DecodeOptions:
     """Read frames (the first readable one when masking) to learn the cube's frame size."""
     for url in listing["url"]:
-        try:
-            (data,) = fetch_batch((url,), options.client)
-            if isinstance(data, Exception):
-                raise data
-            frame = decode(data, options, url)
-        except (WebcoosError, FileNotFoundError):
-            if not options.mask:
-                raise
-            continue
-        return replace(options, shape=frame.shape[:2])
+        (data,) = fetch_batch((url,), options.client)
+        frame = decode_fetched(data, url, options)
+        if frame is not None:
+            return replace(options, shape=frame.shape[:2])
     raise FrameError(listing["url"].iloc[0], "no frame of the selection could be read; "
                      "nothing to learn the frame size from (pass coerce_shape=(ny, nx)).")
 
