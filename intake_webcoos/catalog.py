@@ -130,7 +130,8 @@ def build_catalog(base_url: str | None = None, token: str | None = None, *,
                   search: str | None = None, bbox: Sequence[float] | None = None,
                   start: Any = None, end: Any = None, products: Sequence[str] | None = None,
                   assets: Sequence[str] | None = None, include_archived: bool = True,
-                  groups: bool = True, client: Client | None = None) -> Catalog:
+                  groups: bool = True, store_base_url: bool = True,
+                  client: Client | None = None) -> Catalog:
     """An intake Catalog of WebCOOS cameras and their products (one API request).
 
     Parameters
@@ -150,6 +151,9 @@ def build_catalog(base_url: str | None = None, token: str | None = None, *,
         Keep archived cameras.
     groups : bool
         Add an entry per camera holding its products together.
+    store_base_url : bool
+        Write ``base_url`` into the entries; otherwise they read the root from
+        ``WEBCOOS_API_URL`` (or use the real API) where the catalog is opened.
     """
     client = client or Client(token, base_url)
     span = None
@@ -157,7 +161,7 @@ def build_catalog(base_url: str | None = None, token: str | None = None, *,
         span = time_range(start if start is not None else "1900-01-01",
                           end if end is not None else "2200-01-01")
     words = search.lower().split() if search else []
-    stored_url = base_url or None
+    stored_url = (base_url or None) if store_base_url else None
     catalog = Catalog(metadata={
         "description": "WebCOOS webcam archive (https://webcoos.org)",
         "citation": "WebCOOS [year(s) of imagery]; SECOORA is acknowledged for leading the "

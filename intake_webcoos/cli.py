@@ -197,13 +197,16 @@ def download(token, base_url, start, end, every, concurrency, quiet, camera, pro
 @click.option("--product", "products", multiple=True, help="Keep only this product (repeat).")
 @click.option("--archived/--no-archived", default=True, show_default=True,
               help="Include archived cameras.")
-def catalog(token, base_url, output, search, products, archived) -> None:
+@click.pass_context
+def catalog(ctx, token, base_url, output, search, products, archived) -> None:
     """Write an intake catalog of all (or the searched) cameras."""
     from .catalog import build_catalog
 
+    # A root given on the command line is written into the entries; one from the
+    # environment is not, so the catalog follows WEBCOOS_API_URL where it is read.
+    explicit = ctx.get_parameter_source("base_url") == click.core.ParameterSource.COMMANDLINE
     cat = build_catalog(base_url, token, search=search, products=list(products) or None,
-                        include_archived=archived)
-    # Entries read the API root from WEBCOOS_API_URL unless it was given explicitly.
+                        include_archived=archived, store_base_url=explicit)
     cat.to_yaml_file(output)
     click.echo(f"{len(list(cat))} entries written to {output}", err=True)
 

@@ -64,10 +64,11 @@ class WebcoosCatalogReader(_WebcoosReader):
 
     ``WebcoosCatalogReader().read()`` lists the API at ``$WEBCOOS_API_URL`` (or
     the real one); ``WebcoosCatalogReader(url=...)`` or a :class:`WebcoosAPI`
-    argument names another root.
+    argument names another root. The parameters below go to ``read`` or to
+    the constructor.
 
-    Parameters (to ``read`` or the constructor)
-    -------------------------------------------
+    Parameters
+    ----------
     search : str, optional
         Words that must all appear in a camera's slug, label or products.
     bbox : (lon_min, lat_min, lon_max, lat_max), optional

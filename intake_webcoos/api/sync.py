@@ -51,6 +51,7 @@ class Client:
 
     @property
     def settings(self):
+        """The client's :class:`~intake_webcoos.api.config.Settings` (the token hidden)."""
         return self.aclient.settings
 
     @property
