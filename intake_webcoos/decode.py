@@ -12,6 +12,7 @@ import io
 import math
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,16 +141,18 @@ def fetch_batch(urls: tuple[str, ...], client_options: ClientOptions = ()
     return sync(get_loop(), everything)
 
 
-def decode_fetched(data: bytes | Exception, url: str, options: DecodeOptions
-                   ) -> np.ndarray | None:
-    """Decode what a fetch returned; None for an unreadable or missing frame when masking.
+def decode_fetched(data: bytes | Exception, url: str, options: DecodeOptions,
+                   decoder: Callable[[bytes, DecodeOptions, str], Any] = decode) -> Any:
+    """Decode what a fetch returned; None for an unreadable or missing file when masking.
 
     Without masking, the fetch's typed error or the decode error is raised.
+    ``decoder(data, options, url)`` reads the bytes (a JPEG by default; video
+    passes its clip decoder).
     """
     try:
         if isinstance(data, Exception):
             raise data
-        return decode(data, options, url)
+        return decoder(data, options, url)
     except (WebcoosError, FileNotFoundError):
         if not options.mask:
             raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -28,7 +28,7 @@ from .api.frames import thin
 from .api.models import Asset
 from .api.sync import Client
 from .api.times import TimeLike, to_timedelta
-from .decode import DecodeOptions, decode_fetched, decode_frames, fetch_batch
+from .decode import DecodeOptions, decode, decode_fetched, decode_frames, fetch_batch
 from .fs import WebcoosFileSystem
 
 #: Frames fetched together by one task: enough to hide HTTP latency behind
@@ -125,7 +125,7 @@ def open_images(
             f"No {product} of {camera.slug} between {start} and {end} (UTC): the cameras "
             "record in daylight only (local time); check the inventory for days with data.")
     if options.shape is None:
-        options = _learn_shape(listing, options)
+        options = learn_shape(listing, options)
     return _cube(listing, camera, product, options, chunks)
 
 
@@ -163,34 +163,42 @@ def _from_paths(paths: str | Sequence[str], every, token, base_url,
     return listing, fs.client.asset(asset), product
 
 
-def _learn_shape(listing: pd.DataFrame, options: DecodeOptions) -> DecodeOptions:
-    """Read frames (the first readable one when masking) to learn the cube's frame size."""
+def learn_shape(listing: pd.DataFrame, options: DecodeOptions,
+                decoder: Callable[[bytes, DecodeOptions, str], np.ndarray] = decode
+                ) -> DecodeOptions:
+    """Read files (the first readable one when masking) to learn the cube's frame size.
+
+    ``decoder(data, options, url)`` gives one ``(y, x, band)`` frame of a file.
+    """
     for url in listing["url"]:
         (data,) = fetch_batch((url,), options.client)
-        frame = decode_fetched(data, url, options)
+        frame = decode_fetched(data, url, options, decoder)
         if frame is not None:
             return replace(options, shape=frame.shape[:2])
     raise FrameError(listing["url"].iloc[0], "no frame of the selection could be read; "
                      "nothing to learn the frame size from (pass coerce_shape=(ny, nx)).")
 
 
-def _time_chunks(chunks: int | dict[str, int] | None) -> tuple[int, dict[str, int]]:
-    if chunks is None:
-        return 1, {}
+def time_chunks(chunks: int | dict[str, int] | None, default: int | None = 1
+                ) -> tuple[int | None, dict[str, int]]:
+    """Frames per chunk along ``time`` (``default`` when not given) and the other chunks."""
+    other: dict[str, int] = {}
+    per_chunk: int | None = default
     if isinstance(chunks, int):
-        return chunks, {}
-    other = {k: v for k, v in chunks.items() if k != "time"}
-    per_chunk = chunks.get("time", 1)
-    if per_chunk in (None, -1):
-        per_chunk = 1
-    return int(per_chunk), other
+        per_chunk = chunks
+    elif chunks is not None:
+        other = {k: v for k, v in chunks.items() if k != "time"}
+        if chunks.get("time") not in (None, -1):
+            per_chunk = int(chunks["time"])
+    if per_chunk is not None and per_chunk < 1:
+        raise ValueError("chunks along time must be at least 1 frame")
+    return per_chunk, other
 
 
 def _cube(listing: pd.DataFrame, camera: Asset, product: str, options: DecodeOptions,
           chunks: int | dict[str, int] | None) -> xr.Dataset:
-    per_chunk, other_chunks = _time_chunks(chunks)
-    if per_chunk < 1:
-        raise ValueError("chunks along time must be at least 1 frame")
+    per_chunk, other_chunks = time_chunks(chunks)
+    assert per_chunk is not None
     urls = tuple(listing["url"])
     n = len(urls)
     # Fetch batches hold whole chunks, so a chunk's frames come from one batch.

@@ -1,35 +1,35 @@
 """Frames of video-archive clips as a lazy image cube (the same contract as stills).
 
-Each clip is one chunk: its task fetches the MP4 (public URL, no token),
-decodes it with PyAV and converts to arrays only the frames it keeps, one per
-``sample`` interval of clip time.  Frame times are the clip's start (from the
-API) plus the sample's offset in the clip, so cubes are lazy: the number of
-frames per clip comes from the element's ``duration``.
+Each clip is fetched by one task (public URL, no token) and decoded by one
+task per chunk: a whole clip by default, or N sampled frames with
+``chunks={"time": N}``, which seek to the keyframe before their first frame.
+PyAV decodes every packet but converts to arrays only the frames it keeps, one
+per ``sample`` interval of clip time.  Frame times are the clip's start (from
+the API) plus the sample's offset in the clip, so cubes are lazy: the number
+of frames per clip comes from the element's ``duration``.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from fsspec.asyn import get_loop, sync
+from dask.base import tokenize
 
 from . import products as _products  # noqa: F401  (registers the .webcoos accessor)
-from .api.errors import (
-    EmptyRangeError,
-    FrameDecodeError,
-    MissingDependencyError,
-    WebcoosError,
-)
+from .api.errors import EmptyRangeError, FrameDecodeError, MissingDependencyError
 from .api.sync import Client
 from .api.times import TimeLike, to_timedelta
-from .decode import DecodeOptions, file_client, fit
-from .images import assemble_cube
+from .decode import DecodeOptions, decode_fetched, fetch_batch, fit
+from .images import assemble_cube, learn_shape, time_chunks
+
+#: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
+TIME_SLACK = 1e-3
 
 
 def _av():
@@ -40,93 +40,168 @@ def _av():
     return av
 
 
-def _fetch(url: str, options: DecodeOptions) -> bytes:
-    return sync(get_loop(), file_client(options.client).fetch, url)
+def _pixels(frame: Any, options: DecodeOptions) -> np.ndarray:
+    """A decoded PyAV frame as a ``(y, x, band)`` array, scaled and converted by swscale."""
+    width = max(1, round(frame.width * options.scale))
+    height = max(1, round(frame.height * options.scale))
+    resize = {} if options.scale == 1 else {"width": width, "height": height}
+    array = frame.to_ndarray(format="gray" if options.grayscale else "rgb24", **resize)
+    return array.reshape(height, width, options.bands)
 
 
-def _frame_size(options: DecodeOptions, width: int, height: int) -> tuple[int, int]:
-    return max(1, round(width * options.scale)), max(1, round(height * options.scale))
-
-
-def decode_clip(url: str, count: int, step: float, options: DecodeOptions
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` frames sampled every ``step`` seconds of a clip, and their validity.
-
-    Every packet is decoded (H.264 frames depend on each other), but only the
-    kept frames are converted to RGB or gray arrays.
-    """
+def first_frame(data: bytes, options: DecodeOptions, url: str) -> np.ndarray:
+    """The first frame of a clip (to learn the cube's frame size)."""
     av = _av()
+    try:
+        with av.open(io.BytesIO(data)) as container:
+            return _pixels(next(container.decode(video=0)), options)
+    except (av.error.FFmpegError, OSError, ValueError, StopIteration) as exc:
+        raise FrameDecodeError(url, f"not a readable video clip ({exc!r}).") from None
+
+
+def _samples(data: bytes, options: DecodeOptions, url: str, *, first: int, count: int,
+             step: float) -> tuple[np.ndarray, np.ndarray]:
     assert options.shape is not None
+    av = _av()
     frames = np.zeros((count, *options.shape, options.bands), dtype=np.uint8)
     valid = np.zeros(count, dtype=bool)
+    rate = None
     try:
-        with av.open(io.BytesIO(_fetch(url, options))) as container:
-            k = 0
-            for frame in container.decode(video=0):
+        with av.open(io.BytesIO(data)) as container:
+            stream = container.streams.video[0]
+            rate = stream.average_rate
+            # Offsets count from the clip's first frame: recordings often start at pts > 0.
+            origin = stream.start_time or 0
+            if first:
+                container.seek(origin + int(first * step / stream.time_base), stream=stream,
+                               backward=True)
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    raise FrameDecodeError(url, "a frame of the clip has no timestamp.")
+                seconds = float((frame.pts - origin) * stream.time_base)
+                k = math.floor((seconds + TIME_SLACK) / step) - first
                 if k >= count:
                     break
-                # Keep the first frame at or after each sample time (1 ms of slack).
-                if frame.time is not None and frame.time < k * step - 1e-3:
-                    continue
-                width, height = _frame_size(options, frame.width, frame.height)
-                resize = {} if options.scale == 1 else {"width": width, "height": height}
-                array = frame.to_ndarray(format="gray" if options.grayscale else "rgb24",
-                                         **resize)
-                frames[k] = fit(array.reshape(height, width, options.bands), options.shape,
-                                url, options.coerce)
+                if k < 0 or valid[k]:
+                    continue  # before the chunk, or not the first frame of its interval
+                frames[k] = fit(_pixels(frame, options), options.shape, url, options.coerce)
                 valid[k] = True
-                k += 1
-    except (WebcoosError, FileNotFoundError):
-        if not options.mask:
-            raise
-        return frames, valid
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         if not options.mask:
-            raise FrameDecodeError(url, f"not a readable video clip ({exc}).") from None
-        return frames, valid
+            raise FrameDecodeError(url, f"not a readable video clip ({exc!r}).") from None
+        # Masking keeps the samples decoded before the damage.
     if not valid.all() and not options.mask:
-        raise FrameDecodeError(url, f"the clip holds {int(valid.sum())} of the {count} frames "
-                               "its duration promises (truncated?); on_error='mask' keeps "
-                               "the others.")
+        missing = np.flatnonzero(~valid) + first
+        raise FrameDecodeError(
+            url, f"{missing.size} samples (one per {step:g} s; first missing: sample "
+            f"{missing[0]}, at {missing[0] * step:g} s) have no frame: the clip is shorter "
+            f"than its duration says (truncated?), or sampled faster than its "
+            f"{float(rate or 0):g} frames per second. on_error='mask' keeps the others.")
     return frames, valid
 
 
+def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: int,
+                step: float, options: DecodeOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Samples ``first`` to ``first + count`` of a clip, and their validity.
+
+    Sample k is the first frame whose time since the clip's first frame lies in
+    ``[k * step, (k + 1) * step)``.  A sample without such a frame (a dropped
+    frame, a truncated clip, sampling faster than the frame rate) is an error,
+    or with masking stays zero and invalid.
+
+    Parameters
+    ----------
+    fetched : list
+        ``[bytes or exception]``, what :func:`~intake_webcoos.decode.fetch_batch`
+        returned for the clip.
+    url : str
+        The clip's URL (for messages).
+    first, count : int
+        The chunk's first sample and its number of samples.
+    step : float
+        Seconds of clip time per sample.
+    options : DecodeOptions
+        Scale, grayscale, frame shape and masking.
+
+    Returns
+    -------
+    frames : numpy.ndarray
+        ``(count, y, x, band)`` uint8.
+    valid : numpy.ndarray
+        ``(count,)`` bool.
+    """
+    (data,) = fetched
+    block = decode_fetched(data, url, options,
+                           partial(_samples, first=first, count=count, step=step))
+    if block is None:  # a missing or unreadable clip, masked
+        assert options.shape is not None
+        return (np.zeros((count, *options.shape, options.bands), dtype=np.uint8),
+                np.zeros(count, dtype=bool))
+    return block
+
+
 def open_video(asset: str, product: str = "video-archive", start: TimeLike | None = None,
-               end: TimeLike | None = None, *, sample: str | pd.Timedelta | None = "500ms",
+               end: TimeLike | None = None, *, sample: str | pd.Timedelta = "500ms",
                fps: float | None = None, scale: float = 1, grayscale: bool = False,
-               chunks: dict[str, int] | None = None, coerce_shape: tuple[int, int] | None = None,
-               on_error: str = "raise", token: str | None = None,
-               base_url: str | None = None, **client_options: Any) -> xr.Dataset:
+               chunks: int | dict[str, int] | None = None,
+               coerce_shape: tuple[int, int] | None = None, on_error: str = "raise",
+               token: str | None = None, base_url: str | None = None,
+               **client_options: Any) -> xr.Dataset:
     """Open the frames of a camera's video clips as a lazy ``(time, y, x, band)`` cube.
 
     Parameters
     ----------
     asset, product : str
         Camera and video product (``"video-archive"``).
-    start, end : optional
+    start, end : str, datetime, Timestamp or datetime64, optional
         Inclusive UTC bounds on the clips' start times.
     sample : str or Timedelta
         Keep one frame per this much clip time (default ``"500ms"``: 2 Hz, as
         coastal imaging samples its 10-minute bursts).
     fps : float, optional
         Frames per second to keep, instead of ``sample``.
-    scale, grayscale, coerce_shape, on_error, token, base_url
-        As :func:`intake_webcoos.open_images` (``scale`` resamples decoded frames).
+    scale : {1, 1/2, 1/4, 1/8}
+        Resample the kept frames to this fraction of their size.
+    grayscale : bool
+        One band of luminance instead of RGB.
+    chunks : int or dict, optional
+        Sampled frames per chunk along ``time`` (``{"time": 120}``); chunks never
+        span clips. Default: one chunk per clip, which at 2 Hz holds 1200 frames
+        of a 10-minute clip, so give a size for full-resolution clips. Other
+        dimensions given in a dict are rechunked afterwards.
+    coerce_shape : (ny, nx), optional
+        Crop or zero-pad every frame to this size (after scaling); also spares
+        reading the first clip at opening to learn the frame size.
+    on_error : {"raise", "mask"}
+        ``"mask"`` turns frames of missing, unreadable or short clips into zeros
+        marked False in a boolean ``valid`` coordinate.
+    token, base_url : str, optional
+        API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``);
+        clips themselves are read without the token.
     **client_options
         Client settings (``retries``, ``timeout``...), here and on the workers.
-    chunks : dict, optional
-        Rechunking after opening; one chunk per clip by default.
 
     Returns
     -------
     xarray.Dataset
-        The image-cube contract, with a ``clip`` coordinate naming each frame's
-        source file and ``time`` = clip start + the frame's offset.
+        The image-cube contract of :func:`intake_webcoos.open_images`, with a
+        ``clip`` coordinate naming each frame's source file and ``time`` = clip
+        start + the sample's offset in the clip.
+
+    Raises
+    ------
+    MissingDependencyError
+        PyAV is not installed (``pip install intake_webcoos[video]``).
+    EmptyRangeError
+        No clip in the selection.
     """
-    av = _av()
+    _av()
     if on_error not in ("raise", "mask"):
         raise ValueError(f"on_error must be 'raise' or 'mask', not {on_error!r}")
+    if fps is not None and not fps > 0:
+        raise ValueError(f"fps must be positive, not {fps!r}")
     step = 1 / fps if fps else to_timedelta(sample, "sample").total_seconds()
+    per_chunk, other_chunks = time_chunks(chunks, default=None)
     options = DecodeOptions(scale=scale, grayscale=grayscale, coerce=coerce_shape is not None,
                             mask=on_error == "mask",
                             shape=tuple(coerce_shape) if coerce_shape else None,
@@ -141,26 +216,29 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
                                "the API gives no duration for this clip, so its frames "
                                "cannot be counted before decoding.")
     if options.shape is None:
-        # The size of the first clip's frames; reading it costs one clip.
-        with av.open(io.BytesIO(_fetch(clips["url"].iloc[0], options))) as container:
-            first = next(container.decode(video=0))
-            width, height = _frame_size(options, first.width, first.height)
-        options = replace(options, shape=(height, width))
-    rows, blocks, clip_names = [], [], []
-    for clip in clips.itertuples(index=False):
+        # Reading the first clip costs one clip (coerce_shape spares it).
+        options = learn_shape(clips, options, first_frame)
+    fetch_name = f"webcoos-fetch-clip-{tokenize(tuple(clips['url']), options.client)}"
+    graph: dict[Any, Any] = {}
+    rows, blocks = [], []
+    for i, clip in enumerate(clips.itertuples(index=False)):
         count = max(1, math.ceil(clip.duration / step - 1e-9))
-        offsets = pd.to_timedelta(np.arange(count) * step, unit="s")
-        rows.append(pd.DataFrame({"time": clip.time + offsets, "url": clip.url,
-                                  "filename": clip.filename, "service": clip.service}))
-        clip_names.extend([clip.filename] * count)
-        blocks.append(((decode_clip, clip.url, count, step, options), count))
+        graph[(fetch_name, i)] = (fetch_batch, (clip.url,), options.client)
+        size = per_chunk or count
+        blocks.extend(((decode_clip, (fetch_name, i), clip.url, first, min(size, count - first),
+                        step, options), min(size, count - first))
+                      for first in range(0, count, size))
+        rows.append(pd.DataFrame({"time": clip.time + pd.to_timedelta(np.arange(count) * step,
+                                                                       unit="s"),
+                                  "url": clip.url, "filename": clip.filename,
+                                  "service": clip.service}))
     frames = pd.concat(rows, ignore_index=True)
-    ds = assemble_cube({}, blocks, frames, camera, product, options,
-                       extra_coords={"clip": np.asarray(clip_names, dtype=object)})
+    ds = assemble_cube(graph, blocks, frames, camera, product, options,
+                       extra_coords={"clip": frames["filename"].to_numpy(dtype=object)})
     ds.attrs["sample_seconds"] = step
-    ds.attrs["time_note"] = ("time is the clip start (from the API) plus the frame's offset in "
+    ds.attrs["time_note"] = ("time is the clip start (from the API) plus the sample's offset in "
                              "the clip, UTC (naive datetime64, xarray convention)")
-    return ds.chunk(chunks) if chunks else ds
+    return ds.chunk(other_chunks) if other_chunks else ds
 
 
-__all__ = ["decode_clip", "open_video"]
+__all__ = ["decode_clip", "first_frame", "open_video"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from dataclasses import replace
 
 import av
 import numpy as np
@@ -14,9 +15,11 @@ import xarray as xr
 from intake_webcoos import open_video, read_results
 from intake_webcoos.api import MissingDependencyError, ResultsFormatError
 from intake_webcoos.api.errors import FrameDecodeError
+from intake_webcoos.decode import DecodeOptions
 from intake_webcoos.results import parse_records
 from intake_webcoos.server import StandIn
 from intake_webcoos.server.scene import SceneRenderer
+from intake_webcoos.video import decode_clip
 
 from .conftest import TOKEN, http
 
@@ -76,6 +79,92 @@ def test_sampling_rates(standin, options, per_clip):
     assert ds["image"].data.chunks[0] == (per_clip,)  # one chunk per clip
     frames = ds["image"].values
     assert frames.mean() > 10 and not (frames[0] == frames[-1]).all()  # the waves move
+
+
+def test_chunks_of_n_frames_within_clips(standin):
+    whole = video(standin, START, "2025-09-10T18:20Z")
+    split = video(standin, START, "2025-09-10T18:20Z", chunks={"time": 15})
+    assert split["image"].data.chunks[0] == (15, 15, 10, 15, 15, 10)  # never across clips
+    standin.clear_requests()
+    middle = split["image"].isel(time=slice(16, 29)).values  # one chunk, after a seek
+    assert len(standin.requests_to("files")) == 1
+    np.testing.assert_array_equal(middle, whole["image"].isel(time=slice(16, 29)).values)
+    np.testing.assert_array_equal(split["image"].values, whole["image"].values)
+
+
+def mp4(values, pts, fps=4, gop=None):
+    """A small clip of flat gray frames (``values``) at the given pts (1/fps units)."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 32, 16, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "10", **({"g": str(gop)} if gop else {})}
+        for value, t in zip(values, pts, strict=True):
+            frame = av.VideoFrame.from_ndarray(np.full((16, 32, 3), value, np.uint8), "rgb24")
+            frame.pts = t
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return buffer.getvalue()
+
+
+GRAY = DecodeOptions(grayscale=True, shape=(16, 32))
+
+
+def test_sample_times_count_from_the_first_frame_and_survive_dropped_frames():
+    # pts start at 10 s (as in recordings); frame 4 (1.0 s) is dropped.
+    ticks = [t for t in range(40, 56) if t != 44]
+    clip = mp4([(t - 40) * 15 for t in ticks], ticks)
+    frames, valid = decode_clip([clip], "u", 0, 8, 0.5, GRAY)
+    assert valid.all()
+    # Sample k is the first frame at or after k/2 s: frame 2k, and frame 5 for sample 2.
+    assert frames[:, 0, 0, 0].tolist() == pytest.approx([0, 30, 75, 90, 120, 150, 180, 210],
+                                                        abs=3)
+    ticks = [t for t in range(40, 56) if t not in (44, 45)]  # nothing in [1.0, 1.5) s
+    clip = mp4([(t - 40) * 15 for t in ticks], ticks)
+    with pytest.raises(FrameDecodeError, match="first missing: sample 2, at 1 s"):
+        decode_clip([clip], "u", 0, 8, 0.5, GRAY)
+    frames, valid = decode_clip([clip], "u", 0, 8, 0.5, replace(GRAY, mask=True))
+    assert valid.tolist() == [True, True, False, True, True, True, True, True]
+    assert not frames[2].any()
+
+
+def test_chunks_seek_to_the_keyframe_before_them():
+    clip = mp4([k * 8 for k in range(24)], range(24), gop=4)
+    whole, _ = decode_clip([clip], "u", 0, 12, 0.5, GRAY)
+    part, valid = decode_clip([clip], "u", 5, 4, 0.5, GRAY)
+    assert valid.all()
+    np.testing.assert_array_equal(part, whole[5:9])
+
+
+def test_truncated_clip_raises_or_keeps_the_samples_before_the_cut(tmp_path):
+    # moov first (faststart), as streaming recorders write, so a cut clip still opens.
+    path = tmp_path / "clip.mp4"
+    rng = np.random.default_rng(0)
+    with av.open(str(path), mode="w", format="mp4", options={"movflags": "+faststart"}) as out:
+        stream = out.add_stream("libx264", rate=4)
+        stream.width, stream.height, stream.pix_fmt = 32, 16, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "10"}
+        for k in range(16):
+            frame = av.VideoFrame.from_ndarray(rng.integers(0, 255, (16, 32, 3), np.uint8),
+                                               "rgb24")
+            frame.pts = k
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    cut = path.read_bytes()[: int(path.stat().st_size * 0.6)]
+    with pytest.raises(FrameDecodeError, match="not a readable video clip") as info:
+        decode_clip([cut], "http://x/clip.mp4", 0, 8, 0.5, GRAY)
+    assert info.value.url == "http://x/clip.mp4"
+    _, valid = decode_clip([cut], "u", 0, 8, 0.5, replace(GRAY, mask=True))
+    assert valid[:2].all() and not valid[-2:].any()
+
+
+def test_sampling_faster_than_the_clip(standin):
+    with pytest.raises(FrameDecodeError, match="faster than its 4 frames per second"):
+        video(standin, START, "2025-09-10T18:10Z", sample="100ms")["image"].compute()
+    masked = video(standin, START, "2025-09-10T18:10Z", sample="100ms", on_error="mask")
+    assert masked.sizes["time"] == 200
+    # Frames every 0.25 s fill the 0.1 s samples they fall in, no other.
+    assert np.flatnonzero(masked["valid"].values[:10]).tolist() == [0, 2, 5, 7]
 
 
 def test_laziness_scale_and_gray(standin):
