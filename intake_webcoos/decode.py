@@ -101,7 +101,11 @@ def decode(data: bytes, options: DecodeOptions, url: str = "<bytes>") -> np.ndar
             image = image.convert(mode)
         frame = np.asarray(image)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise FrameDecodeError(url, f"not a readable image ({exc}).") from None
+        why = "no image format Pillow knows" if isinstance(exc, UnidentifiedImageError) \
+            else str(exc)
+        raise FrameDecodeError(url, f"not a readable image ({why}). Pass on_error='mask' to "
+                               "keep the other frames (this one becomes zeros, valid=False)."
+                               ) from None
     return frame.reshape(frame.shape[0], frame.shape[1], options.bands)
 
 

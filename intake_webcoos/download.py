@@ -135,8 +135,13 @@ def download(elements: pd.DataFrame, root: str | os.PathLike, *, token: str | No
     root = Path(root)
     report = DownloadReport(removed_temporary=remove_temporary(root))
     jobs = []
+    taken: set[Path] = set()
     for row in elements.itertuples(index=False):
         path = destination(root, row.asset, row.product, row.time, row.filename, row.uuid)
+        if path in taken:  # two labels made safe to one name: keep both files
+            stem, extension = os.path.splitext(path.name)
+            path = path.with_name(f"{stem}-{safe_name(row.uuid, 'element')}{extension}")
+        taken.add(path)
         size = None if pd.isna(row.size) else int(row.size)
         if size is not None and path.is_file() and path.stat().st_size == size:
             report.skipped += 1

@@ -111,6 +111,7 @@ class WebcoosFileSystem(AsyncFileSystem):
                  batch_size: int | None = None, **client_options: Any) -> None:
         super().__init__(asynchronous=asynchronous, loop=loop, batch_size=batch_size)
         self.aclient = AsyncClient(token, base_url, **client_options)
+        self._listings: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Future] = {}
         self.dircache = ListingCache(use_listings_cache=use_listings_cache,
                                      listings_expiry_time=listings_expiry_time)
 
@@ -195,9 +196,30 @@ class WebcoosFileSystem(AsyncFileSystem):
             return [info] if detail else [info["name"]]
         if len(parts) > FILE_DEPTH:
             raise _not_found(path)
-        listing, permanent = await self._list(path, parts)
+        listing, permanent = await self._list_shared(path, parts)
         self.dircache.put(path, listing, permanent=permanent)
         return listing if detail else [e["name"] for e in listing]
+
+    async def _list_shared(self, path: str, parts: list[str]) -> tuple[list[dict], bool]:
+        """:meth:`_list`, run once for all concurrent callers of one path.
+
+        ``get``/``cat`` of many files of one day look up every file at once, and
+        each lookup needs the day's listing: without sharing, a day of files
+        would list the day once per file.
+        """
+        key = (asyncio.get_running_loop(), path)
+        task = self._listings.get(key)
+        if task is None:
+            task = self._listings[key] = asyncio.ensure_future(self._list(path, parts))
+
+            def forget(done: asyncio.Future) -> None:
+                self._listings.pop(key, None)
+                if not done.cancelled():
+                    done.exception()  # retrieved here even if every caller went away
+
+            task.add_done_callback(forget)
+        # One caller giving up (cancelled) must not cancel the others' listing.
+        return await asyncio.shield(task)
 
     async def _list(self, path: str, parts: list[str]) -> tuple[list[dict], bool]:
         """The entries of a directory, and whether that listing can never change."""

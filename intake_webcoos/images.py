@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import operator
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import dask.array as da
 import numpy as np
@@ -23,7 +25,7 @@ from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
 from . import products as _products  # noqa: F401  (registers the .webcoos accessor)
-from .api.errors import EmptyRangeError, FrameError
+from .api.errors import EmptyRangeError, FrameDecodeError, FrameError
 from .api.frames import thin
 from .api.models import Asset
 from .api.sync import Client
@@ -124,9 +126,27 @@ def open_images(
         raise EmptyRangeError(
             f"No {product} of {camera.slug} between {start} and {end} (UTC): the cameras "
             "record in daylight only (local time); check the inventory for days with data.")
+    _check_stills(listing, camera.slug, product)
     if options.shape is None:
         options = learn_shape(listing, options)
     return _cube(listing, camera, product, options, chunks)
+
+
+OTHER_READERS = {
+    ".mp4": "video clips: open them with intake_webcoos.open_video(...) or "
+            "xr.open_dataset('webcoos://camera/product', engine='webcoos', ...)",
+    ".json": "detection results: read them with intake_webcoos.read_results(...)",
+    ".jsonl": "detection results: read them with intake_webcoos.read_results(...)",
+}
+
+
+def _check_stills(listing: pd.DataFrame, camera: str, product: str) -> None:
+    """Refuse, saying what to use instead, a product whose files are not images."""
+    url = listing["url"].iloc[0]
+    extension = os.path.splitext(urlsplit(url).path)[1].lower()
+    if extension in OTHER_READERS:
+        raise FrameDecodeError(url, f"{camera}/{product} holds {OTHER_READERS[extension]}; "
+                               "open_images reads stills.")
 
 
 def _are_paths(value: Any) -> bool:

@@ -105,6 +105,15 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+class _Hidden(str):
+    """A header value that never shows in a repr (tracebacks with locals, debuggers)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<hidden>'"
+
+
 class _Retry(Exception):
     """An attempt failed in a way that another attempt may fix."""
 
@@ -256,7 +265,8 @@ class AsyncClient:
         self._check_origin(url, "The API answered with a link elsewhere.")
         if not settings.token:
             raise MissingTokenError()
-        headers = {"Authorization": f"Token {settings.token}", "Accept": "application/json"}
+        headers = {"Authorization": _Hidden(f"Token {settings.token}"),
+                   "Accept": "application/json"}
         client_timeout = self._timeout(timeout)
         resources = self._here()
 
@@ -284,7 +294,8 @@ class AsyncClient:
                     if status in RETRY_STATUSES:
                         raise _Retry(status, response.reason or "",
                                      _retry_after(response.headers.get("Retry-After")))
-                    self._raise_for(target, status, await _detail(response))
+                    detail = (await _detail(response)).replace(settings.token, "<token>")
+                    self._raise_for(target, status, detail)
             raise ServerError(str(url), None, 1, "too many redirects")
 
         self.api_requests += 1
@@ -629,13 +640,20 @@ class AsyncClient:
         for _ in range(attempts):
             first = Page.from_json(await self.get_json(url, params))
             pages = [first]
-            if first.total_pages is not None and first.total_pages > 1:
-                rest = await asyncio.gather(*(
-                    self.get_json(url, {**params, "page": str(n)})
-                    for n in range(2, first.total_pages + 1)))
-                pages.extend(Page.from_json(p) for p in rest)
-            elif first.next:
-                pages.extend([p async for p in self._follow(URL(first.next))])
+            try:
+                if first.total_pages is not None and first.total_pages > 1:
+                    rest = await asyncio.gather(*(
+                        self.get_json(url, {**params, "page": str(n)})
+                        for n in range(2, first.total_pages + 1)))
+                    pages.extend(Page.from_json(p) for p in rest)
+                elif first.next:
+                    pages.extend([p async for p in self._follow(URL(first.next))])
+            except NotFoundError as exc:
+                # A page the first one announced is gone ("Invalid page."): elements
+                # were removed meanwhile, or the server miscounts. List it again.
+                problem = f"a page it announced does not exist ({exc})"
+                logger.info("listing %s %s again: %s", service.slug, window, problem)
+                continue
             rows = [r for page in pages for r in page.results]
             counts = {p.count for p in pages}
             uuids = {r.get("uuid") for r in rows if isinstance(r, dict)}
@@ -677,7 +695,8 @@ class AsyncClient:
         -------
         pandas.DataFrame
             Columns ``time, end, asset, product, service, filename, url, path,
-            size, duration, uuid``; see DESIGN.md.
+            size, duration, uuid``: times ``datetime64[ns, UTC]``, ``size``
+            nullable ``Int64``, ``duration`` float seconds (NaN for stills).
         """
         step = to_timedelta(every) if every is not None else None
         found, prod, _ = await self.services(asset, product)

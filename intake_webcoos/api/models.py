@@ -535,8 +535,8 @@ class Element:
     uuid : str
         Element id.
     label : str
-        File name (``"waikiki_sheraton-2025-09-17-215728Z.jpg"``); defaults to the
-        percent-decoded basename of ``url``.
+        File name (``"waikiki_sheraton-2025-09-17-215728Z.jpg"``), always one path
+        component; defaults to the percent-decoded basename of ``url``.
     time : datetime
         Start (capture) time, UTC, from ``data.extents.temporal.min``.
     end : datetime or None
@@ -620,7 +620,8 @@ class Element:
 
         common = data.get("common")
         label = common.get("label") if type(common) is dict else None
-        if type(label) is not str or not label:
+        if type(label) is not str or not label or "/" in label or "\\" in label \
+                or "\x00" in label or label in _DOT_NAMES:  # not one plain file name
             label = _element_label(common, url, where)
         return cls(uuid, label, time, end, url, size, duration, thumbnail)
 
@@ -632,13 +633,27 @@ def _element_thumbnail(thumbs: Any, where: str) -> str | None:
     return _opt_str(base.get("rect_medium"), name + ".base.rect_medium")
 
 
+_DOT_NAMES = frozenset({".", ".."})
+
+
+def _file_name(label: str) -> str:
+    """``label`` as one path component: separators and NUL become ``-``; dot names go."""
+    name = label.replace("/", "-").replace("\\", "-").replace("\x00", "-")
+    return "" if name in _DOT_NAMES else name
+
+
 def _element_label(common: Any, url: str, where: str) -> str:
-    """Label of an element whose ``data.common.label`` is absent, empty or odd."""
+    """Label of an element whose ``data.common.label`` is absent, empty or odd.
+
+    Labels name files (in ``webcoos://`` paths and on disk), so one that holds a
+    folder (``../x.jpg``, ``/etc/x``) is flattened into a single name, and an
+    empty or dot name falls back to the URL's basename.
+    """
     common = _opt_obj(common, _join(where, "data.common"))
-    label = _opt_str(common.get("label"), _join(where, "data.common.label"))
+    label = _file_name(_opt_str(common.get("label"), _join(where, "data.common.label")) or "")
     if label:
         return label
-    label = unquote(urlsplit(url).path.rpartition("/")[2])
+    label = _file_name(unquote(urlsplit(url).path.rpartition("/")[2]))
     if not label:
         raise _bad(_join(where, "data.common.label"), "a file name (the URL has none)", url)
     return label
