@@ -17,8 +17,8 @@ import pandas as pd
 import requests
 
 from intake_webcoos import Client, open_images
-from intake_webcoos.api.client import gc_paused
-from intake_webcoos.api.frames import elements_frame
+from intake_webcoos.api.http import gc_paused
+from intake_webcoos.api.tables import elements_frame
 from intake_webcoos.api.models import Element, Page
 from intake_webcoos.download import download
 from intake_webcoos.fs import WebcoosFileSystem
@@ -117,7 +117,7 @@ def listing(server: Server, sizes: Sizes, results: Results, parse_rate: float) -
     def ours() -> None:
         client = Client(TOKEN, server.api_url)
         counts["ours"] = len(client.elements(CAMERA, PRODUCT, start, end))
-        counts["requests"] = client.aclient.api_requests
+        counts["requests"] = client.aclient.transport.api_requests
 
     def theirs() -> None:
         counts["peer"] = len(peers.next_link_listing(server.api_url, TOKEN, SERVICE, start, end))

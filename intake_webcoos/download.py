@@ -157,7 +157,7 @@ def download(elements: pd.DataFrame, root: str | os.PathLike, *, token: str | No
     async def one(url: str, path: Path, size: int | None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            written = await client.download(url, path, size=size,
+            written = await client.transport.download(url, path, size=size,
                                             callback=_Progress(bytes_bar))
         except (WebcoosError, OSError) as exc:
             report.failed.append((url, str(exc)))

@@ -280,7 +280,7 @@ class WebcoosFileSystem(AsyncFileSystem):
         asset = await self._asset(path, parts[0])
         if len(parts) == 1:
             return _directory(asset.slug, *_asset_totals(asset), label=asset.label)
-        _, _, services = await self._services(path, *parts[:2])
+        services = await self._services(path, *parts[:2])
         if len(parts) == 2:
             return _directory(path, *_service_totals(services))
         if self._date_parts(parts[2:]) is None:
@@ -352,7 +352,7 @@ class WebcoosFileSystem(AsyncFileSystem):
         if info["type"] == "directory":  # recursive get lists folders too
             os.makedirs(lpath, exist_ok=True)
             return
-        await self.aclient.download(info["url"], lpath, size=info["size"], callback=callback)
+        await self.aclient.transport.download(info["url"], lpath, size=info["size"], callback=callback)
 
     async def _file(self, path: str) -> dict[str, Any]:
         info = await self._info(path)

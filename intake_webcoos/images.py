@@ -24,9 +24,9 @@ import xarray as xr
 from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
-from . import products as _products  # noqa: F401  (registers the .webcoos accessor)
+from . import imaging as _imaging  # noqa: F401  (registers the .webcoos accessor)
 from .api.errors import EmptyRangeError, FrameDecodeError, FrameError
-from .api.frames import thin
+from .api.tables import thin
 from .api.models import Asset
 from .api.sync import Client
 from .api.times import TimeLike, to_timedelta

@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 from dask.base import tokenize
 
-from . import products as _products  # noqa: F401  (registers the .webcoos accessor)
+from . import imaging as _imaging  # noqa: F401  (registers the .webcoos accessor)
 from .api.errors import EmptyRangeError, FrameDecodeError, MissingDependencyError
 from .api.sync import Client
 from .api.times import TimeLike, to_timedelta

@@ -10,6 +10,7 @@ import string
 
 import pandas as pd
 import pytest
+from fsspec.asyn import get_loop, sync
 import xarray as xr
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -27,7 +28,7 @@ from intake_webcoos.api import (
     UnknownProductError,
     WebcoosError,
 )
-from intake_webcoos.api.frames import ELEMENT_COLUMNS
+from intake_webcoos.api.tables import ELEMENT_COLUMNS
 from intake_webcoos.api.times import time_range, to_timedelta, to_utc
 from intake_webcoos.cli import main
 from intake_webcoos.fs import WebcoosFileSystem
@@ -135,7 +136,7 @@ def test_filesystem_bad_paths(env):
 def test_a_page_the_server_says_does_not_exist(standin):
     client = Client(TOKEN, standin.api_url)
     with pytest.raises(NotFoundError, match="Invalid page"):
-        client._run(client.aclient.get_json, f"{standin.api_url}/elements/",
+        sync(get_loop(), client.aclient.transport.get_json, f"{standin.api_url}/elements/",
                     {"service": "waikiki_sheraton-one-minute-stills-s3", "page": "9999"})
 
 

@@ -23,7 +23,7 @@ from intake_webcoos.api.errors import (
     InvalidTokenError,
     MissingTokenError,
 )
-from intake_webcoos.api.frames import ELEMENT_COLUMNS
+from intake_webcoos.api.tables import ELEMENT_COLUMNS
 from intake_webcoos.cli import main
 from intake_webcoos.download import download
 from intake_webcoos.fs import WebcoosFileSystem

@@ -27,7 +27,7 @@ from intake_webcoos.api import (
     UnknownProductError,
 )
 from intake_webcoos.api.client import day_windows
-from intake_webcoos.api.frames import ELEMENT_COLUMNS
+from intake_webcoos.api.tables import ELEMENT_COLUMNS
 from intake_webcoos.server import Faults
 
 from .conftest import TOKEN

@@ -63,7 +63,7 @@ def test_docs_api_reference_is_generated(html):
     api = (html / "api.html").read_text()
     for name in ("intake_webcoos.api.sync.Client", "intake_webcoos.api.client.AsyncClient",
                  "intake_webcoos.images.open_images", "intake_webcoos.fs.WebcoosFileSystem",
-                 "intake_webcoos.products.timex", "intake_webcoos.products.timestack",
+                 "intake_webcoos.imaging.timex", "intake_webcoos.imaging.timestack",
                  "intake_webcoos.api.config.Settings", "intake_webcoos.api.errors.WebcoosError",
                  "intake_webcoos.intake_readers.WebcoosCatalogReader",
                  "intake_webcoos.server.StandIn"):

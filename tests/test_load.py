@@ -41,7 +41,7 @@ def test_50_listings_and_500_frame_reads(standin):
                     [truth[u] for u in urls]
                 del bodies
                 memory.append(rss_mib())
-            connector = client.session.connector
+            connector = client.transport.session.connector
             assert connector.limit == 6 + 16
             return sizes, memory
 

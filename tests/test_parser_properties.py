@@ -19,7 +19,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intake_webcoos.api.client import _retry_after
+from intake_webcoos.api.http import retry_after as _retry_after
 from intake_webcoos.api.errors import InvalidTimeError, ResponseFormatError
 from intake_webcoos.api.models import (
     Asset,

@@ -1,125 +1,40 @@
-"""The WebCOOS API client: the only code that speaks HTTP to the API.
+"""The WebCOOS calls: cameras, services, inventories, element listings, latest.
 
-:class:`AsyncClient` works on one :class:`aiohttp.ClientSession`; :class:`Client`
-is a synchronous facade that runs it on fsspec's IO loop, so that the
-``webcoos://`` filesystem and the client share one loop and one connection pool.
+:class:`AsyncClient` speaks to the API only through its
+:class:`~intake_webcoos.api.http.Transport`; :class:`~intake_webcoos.api.sync.Client`
+is the same client made synchronous, method by method.  See ``docs/design.md``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import email.utils
-import gc
 import itertools
-import json
 import logging
-import os
-import random
-import secrets
-import threading
 import time
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
-import aiohttp
-import orjson
 import pandas as pd
 from yarl import URL
 
-from .config import Settings
-from .errors import (
-    ForeignOriginError,
+from ..errors import (
     IncompleteListingError,
-    InvalidTokenError,
-    MissingTokenError,
     NoFilesError,
     NotFoundError,
-    RequestError,
     ResponseFormatError,
-    ServerError,
-    TruncatedDownloadError,
     UnknownAssetError,
     UnknownProductError,
 )
-from .frames import elements_frame, inventory_frame, thin
+from .config import Settings
+from .http import Transport, gc_paused
 from .models import Asset, Element, Page, Product, Service, parse_inventory
+from .tables import elements_frame, inventory_frame, thin
 from .times import TimeLike, api_time, time_range, to_timedelta
 
 logger = logging.getLogger("intake_webcoos.api")
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 INVENTORY_FREQUENCIES = ("daily", "weekly", "monthly")
-_MAX_REDIRECTS = 5
 _T = TypeVar("_T")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-async def _detail(response: aiohttp.ClientResponse) -> str:
-    """The ``detail`` of an error body, or its first characters."""
-    try:
-        text = await response.text()
-    except (aiohttp.ClientError, UnicodeDecodeError, TimeoutError):
-        return response.reason or ""
-    try:
-        payload = json.loads(text)
-    except ValueError:
-        return text[:200]
-    if isinstance(payload, dict) and isinstance(payload.get("detail"), str):
-        return payload["detail"]
-    return text[:200]
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many acyclic objects.
-
-    Parsing a page of elements creates tens of thousands of dicts and strings
-    and no reference cycles; without the pause, CPython's collector walks the
-    growing heap again and again and parsing runs at half speed.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-class _Hidden(str):
-    """A header value that never shows in a repr (tracebacks with locals, debuggers)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "'<hidden>'"
-
-
-class _Retry(Exception):
-    """An attempt failed in a way that another attempt may fix."""
-
-    def __init__(self, status: int | None, reason: str, wait: float | None = None) -> None:
-        super().__init__(reason)
-        self.status, self.reason, self.wait = status, reason, wait
 
 
 def day_windows(start: pd.Timestamp, end: pd.Timestamp) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -131,46 +46,6 @@ def day_windows(start: pd.Timestamp, end: pd.Timestamp) -> list[tuple[pd.Timesta
     cuts = pd.date_range(start.floor("D") + pd.Timedelta(days=1), end, freq="D", tz="UTC")
     bounds = [start, *[c for c in cuts if start < c < end], end]
     return list(itertools.pairwise(bounds)) or [(start, end)]
-
-
-class _LoopResources:
-    """The session and request slots of one event loop (aiohttp objects are loop-bound)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.loop = asyncio.get_running_loop()
-        connector = aiohttp.TCPConnector(
-            limit=settings.api_concurrency + settings.file_concurrency, ttl_dns_cache=300
-        )
-        self.session = aiohttp.ClientSession(connector=connector, trust_env=False)
-        self.api_slots = asyncio.Semaphore(settings.api_concurrency)
-        self.file_slots = asyncio.Semaphore(settings.file_concurrency)
-
-
-def _close_session(loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
-    """Close a forgotten client's sockets without blocking (finalizers may run on the loop).
-
-    Closing the connector marks the session closed too, so aiohttp does not warn.
-    """
-    connector = session.connector
-    if connector is None or connector.closed:
-        return
-    try:
-        on_loop = asyncio.get_running_loop() is loop
-    except RuntimeError:
-        on_loop = False
-    if on_loop or not loop.is_running() or loop.is_closed():
-        connector._close()
-        return
-    # Sockets belong to the loop's thread: close them there, waiting only briefly
-    # (at interpreter exit the loop may never get to it).
-    closed = threading.Event()
-
-    def close() -> None:
-        connector._close()
-        closed.set()
-
-    loop.call_soon_threadsafe(close)
-    closed.wait(0.2)
 
 
 class AsyncClient:
@@ -197,12 +72,9 @@ class AsyncClient:
     def __init__(self, token: str | None = None, base_url: str | None = None,
                  **options: Any) -> None:
         self.settings = Settings.resolve(token, base_url, **options)
-        self._resources: _LoopResources | None = None
+        self.transport = Transport(self.settings)
         self._assets: tuple[float, list[Asset]] | None = None
         self._inventories: dict[str, tuple[float, dict]] = {}
-        #: Requests started (each may take several attempts), for tests and benchmarks.
-        self.api_requests = 0
-        self.file_requests = 0
 
     # -- life cycle -----------------------------------------------------------
     def __repr__(self) -> str:
@@ -221,250 +93,19 @@ class AsyncClient:
 
     async def close(self) -> None:
         """Close the HTTP session (a new one opens if the client is used again)."""
-        resources, self._resources = self._resources, None
-        if resources is not None and not resources.session.closed:
-            await resources.session.close()
+        await self.transport.close()
 
-    def _here(self) -> _LoopResources:
-        loop = asyncio.get_running_loop()
-        if self._resources is None or self._resources.loop is not loop \
-                or self._resources.session.closed:
-            self._resources = _LoopResources(self.settings)
-            weakref.finalize(self, _close_session, loop, self._resources.session)
-        return self._resources
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        """The session of the running loop (for file transfers, which need no token)."""
-        return self._here().session
-
-    @property
-    def file_slots(self) -> asyncio.Semaphore:
-        """Bounds concurrent file transfers on the running loop."""
-        return self._here().file_slots
-
-    # -- the one place that sends the token ------------------------------------
     def _api_url(self, path: str) -> URL:
         return self.settings.root.join(URL(path.lstrip("/")))
 
-    async def get_json(self, url: URL | str, params: dict[str, str] | None = None,
-                       *, timeout: float | None = None) -> Any:
-        """GET an API URL and decode its JSON, with retries and typed errors.
-
-        Parameters
-        ----------
-        url : URL or str
-            Absolute URL on the API's origin (anything else is refused).
-        params : dict, optional
-            Query parameters.
-        timeout : float, optional
-            Read timeout (default ``settings.timeout``).
-        """
-        url = URL(url)
-        settings = self.settings
-        self._check_origin(url, "The API answered with a link elsewhere.")
-        if not settings.token:
-            raise MissingTokenError()
-        headers = {"Authorization": _Hidden(f"Token {settings.token}"),
-                   "Accept": "application/json"}
-        client_timeout = self._timeout(timeout)
-        resources = self._here()
-
-        async def attempt() -> Any:
-            target, query = url, params
-            for _ in range(_MAX_REDIRECTS + 1):
-                logger.debug("GET %s %s", target, query or "")
-                async with resources.session.get(
-                    target, params=query, headers=headers, allow_redirects=False,
-                    timeout=client_timeout,
-                ) as response:
-                    status = response.status
-                    if status == 200:
-                        body = await response.read()
-                        try:
-                            with gc_paused():
-                                return orjson.loads(body)
-                        except orjson.JSONDecodeError:
-                            raise _Retry(status, "the answer was not valid JSON") from None
-                    if 300 <= status < 400 and "Location" in response.headers:
-                        # Followed by hand: only within the API's origin, token and all.
-                        target, query = target.join(URL(response.headers["Location"])), None
-                        self._check_origin(target, f"{url} redirects there.")
-                        continue
-                    if status in RETRY_STATUSES:
-                        raise _Retry(status, response.reason or "",
-                                     _retry_after(response.headers.get("Retry-After")))
-                    detail = (await _detail(response)).replace(settings.token, "<token>")
-                    self._raise_for(target, status, detail)
-            raise ServerError(str(url), None, 1, "too many redirects")
-
-        self.api_requests += 1
-        return await self._with_retries(url, attempt, resources.api_slots)
-
     async def fetch(self, url: str, start: int | None = None, end: int | None = None) -> bytes:
-        """The bytes of an element file, or of ``[start, end)`` of it, without the token.
-
-        Element files are public (S3), so nothing but the URL is sent.  A body
-        shorter than its ``Content-Length`` is retried like a dropped connection.
-
-        Raises
-        ------
-        FileNotFoundError
-            The file host has no such file.
-        """
-        headers = {}
-        if start is not None or end is not None:
-            first = start or 0
-            if end is not None and end <= first:
-                return b""
-            headers["Range"] = f"bytes={first}-{'' if end is None else end - 1}"
-        resources = self._here()
-        client_timeout = self._timeout(None)
-
-        async def attempt() -> bytes:
-            async with resources.session.get(url, headers=headers, timeout=client_timeout
-                                             ) as response:
-                status = response.status
-                if status in RETRY_STATUSES:
-                    raise _Retry(status, response.reason or "",
-                                 _retry_after(response.headers.get("Retry-After")))
-                if status in (403, 404):  # S3 answers 403 for a missing key without list rights
-                    raise FileNotFoundError(f"No file at {url} (HTTP {status}).")
-                if status == 416:
-                    return b""
-                if status not in (200, 206):
-                    raise RequestError(url, status, await _detail(response))
-                data = await response.read()
-            if status == 200 and headers:  # the host ignored Range: cut locally
-                return data[start or 0 : end]
-            return data
-
-        self.file_requests += 1
-        return await self._with_retries(URL(url), attempt, resources.file_slots)
-
-    async def download(self, url: str, path: str | os.PathLike, *, size: int | None = None,
-                       callback: Any = None, chunk_size: int = 2**18) -> int:
-        """Stream an element file to ``path`` atomically; returns the bytes written.
-
-        The bytes go to a hidden temporary file beside ``path``, which is renamed
-        to ``path`` only when complete and, if ``size`` is given, of that size.
-        Whatever fails, no partial file is left under either name.
-
-        Parameters
-        ----------
-        url : str
-            The element's public URL (no token is sent).
-        path : str or PathLike
-            Destination file.
-        size : int, optional
-            Expected size in bytes (from the listing).
-        callback : fsspec.callbacks.Callback, optional
-            Told the size, then each chunk written.
-
-        Raises
-        ------
-        TruncatedDownloadError
-            The file arrived with another size than the listing announced.
-        FileNotFoundError
-            The file host has no such file.
-        """
-        target = os.fspath(path)
-        folder, name = os.path.split(target)
-        resources = self._here()
-        client_timeout = self._timeout(None)
-
-        async def attempt() -> int:
-            temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.part")
-            try:
-                async with resources.session.get(url, timeout=client_timeout) as response:
-                    status = response.status
-                    if status in RETRY_STATUSES:
-                        raise _Retry(status, response.reason or "",
-                                     _retry_after(response.headers.get("Retry-After")))
-                    if status in (403, 404):
-                        raise FileNotFoundError(f"No file at {url} (HTTP {status}).")
-                    if status != 200:
-                        raise RequestError(url, status, await _detail(response))
-                    if callback is not None:
-                        callback.set_size(response.content_length or size)
-                        callback.absolute_update(0)
-                    written = 0
-                    with open(temporary, "wb") as out:
-                        async for chunk in response.content.iter_chunked(chunk_size):
-                            out.write(chunk)
-                            written += len(chunk)
-                            if callback is not None:
-                                callback.relative_update(len(chunk))
-                if size is not None and written != size:
-                    raise TruncatedDownloadError(
-                        f"{url} arrived with {written} bytes, but the listing says {size}; "
-                        "nothing was written. Try again; if it persists, report it to WebCOOS."
-                    )
-                os.replace(temporary, target)
-                return written
-            finally:
-                if os.path.exists(temporary):
-                    os.unlink(temporary)
-
-        self.file_requests += 1
-        return await self._with_retries(URL(url), attempt, resources.file_slots)
-
-    def _check_origin(self, url: URL, why: str) -> None:
-        if url.origin() != self.settings.origin:
-            raise ForeignOriginError(
-                f"Refusing to send the WebCOOS token to {url.origin()}: only "
-                f"{self.settings.origin} is trusted. {why}"
-            )
-
-    def _timeout(self, read: float | None) -> aiohttp.ClientTimeout:
-        return aiohttp.ClientTimeout(total=None, sock_connect=self.settings.timeout,
-                                     sock_read=read or self.settings.timeout)
-
-    async def _with_retries(self, url: URL, attempt: Callable[[], Awaitable[_T]],
-                            slots: asyncio.Semaphore) -> _T:
-        """Run ``attempt`` until it succeeds, retrying on 429/5xx, drops and timeouts."""
-        status: int | None = None
-        reason = ""
-        retries = self.settings.retries
-        for n in range(1, retries + 1):
-            wait: float | None = None
-            async with slots:
-                try:
-                    return await attempt()
-                except _Retry as retry:
-                    status, reason, wait = retry.status, retry.reason, retry.wait
-                except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError,
-                        TimeoutError) as exc:
-                    status, reason = None, f"{type(exc).__name__}: {exc}".rstrip(": ")
-            logger.info("attempt %d of %d at %s failed: %s %s", n, retries, url.with_query(None),
-                        status or "", reason)
-            if n < retries:
-                await asyncio.sleep(self._pause(n, wait))
-        raise ServerError(str(url), status, retries, reason)
-
-    def _pause(self, attempt: int, retry_after: float | None) -> float:
-        """Exponential backoff with jitter; ``Retry-After`` wins when the server gives it."""
-        if retry_after is not None:
-            return min(retry_after, self.settings.max_backoff)
-        ceiling = min(self.settings.max_backoff, self.settings.backoff * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
-
-    @staticmethod
-    def _raise_for(url: URL, status: int, detail: str) -> None:
-        if status in (401, 403):
-            raise InvalidTokenError(
-                f"The WebCOOS API refused the token (HTTP {status}: {detail}). Copy a fresh "
-                "token from your profile page at https://app.webcoos.org and pass it as "
-                "token=... or WEBCOOS_API_TOKEN."
-            )
-        if status == 404:
-            raise NotFoundError(f"{url} does not exist (HTTP 404: {detail}).")
-        raise RequestError(str(url), status, detail)
+        """The bytes of an element file (or ``[start, end)`` of it); no token is sent."""
+        return await self.transport.fetch(url, start, end)
 
     # -- catalog ----------------------------------------------------------------
     async def me(self) -> dict[str, Any]:
         """The profile of the token's owner (``/u/api/me/``): a cheap token check."""
-        payload = await self.get_json(self.settings.origin.join(URL("/u/api/me/")))
+        payload = await self.transport.get_json(self.settings.origin.join(URL("/u/api/me/")))
         if not isinstance(payload, dict):
             raise ResponseFormatError("/u/api/me/ did not answer with an object")
         return payload
@@ -486,7 +127,7 @@ class AsyncClient:
         """Pages of a list endpoint, following ``next`` links one after another."""
         visited = set()
         while url is not None:
-            page = Page.from_json(await self.get_json(url, params))
+            page = Page.from_json(await self.transport.get_json(url, params))
             yield page
             visited.add(str(url))
             url, params = (URL(page.next) if page.next else None), None
@@ -525,8 +166,7 @@ class AsyncClient:
                 return found, p
         raise UnknownProductError(found.slug, product, [p.slug for p in found.products])
 
-    async def services(self, asset: str | Asset, product: str | Product
-                       ) -> tuple[Asset, Product, list[Service]]:
+    async def services(self, asset: str | Asset, product: str | Product) -> list[Service]:
         """The S3 services (those with files) of a camera's product.
 
         Raises
@@ -534,6 +174,11 @@ class AsyncClient:
         NoFilesError
             The product only has a streaming service.
         """
+        return list((await self._resolve(asset, product))[2])
+
+    async def _resolve(self, asset: str | Asset, product: str | Product
+                       ) -> tuple[Asset, Product, list[Service]]:
+        """A camera, one of its products, and that product's S3 services."""
         found, prod = await self.product(asset, product)
         services = list(prod.s3_services)
         if not services:
@@ -551,7 +196,7 @@ class AsyncClient:
         """
         if freq not in INVENTORY_FREQUENCIES:
             raise ValueError(f"freq must be one of {INVENTORY_FREQUENCIES}, not {freq!r}")
-        _, _, services = await self.services(asset, product)
+        services = await self.services(asset, product)
         frames = []
         for service in services:
             bins = await self._inventory(service)
@@ -564,8 +209,9 @@ class AsyncClient:
         cached = self._inventories.get(service.slug)
         if cached and now - cached[0] < self.settings.assets_ttl:
             return cached[1]
-        payload = await self.get_json(self._api_url(f"services/{service.slug}/inventory/"),
-                                      timeout=self.settings.inventory_timeout)
+        payload = await self.transport.get_json(
+            self._api_url(f"services/{service.slug}/inventory/"),
+            timeout=self.settings.inventory_timeout)
         bins = parse_inventory(payload)
         self._inventories[service.slug] = (now, bins)
         return bins
@@ -573,11 +219,11 @@ class AsyncClient:
     # -- elements -----------------------------------------------------------------
     async def latest(self, asset: str | Asset, product: str | Product) -> Element:
         """The newest element of a camera's product."""
-        found, prod, services = await self.services(asset, product)
+        found, prod, services = await self._resolve(asset, product)
         newest: Element | None = None
         for service in services:
             try:
-                payload = await self.get_json(
+                payload = await self.transport.get_json(
                     self._api_url(f"services/{service.slug}/elements/latest"))
             except NotFoundError:
                 continue
@@ -606,7 +252,7 @@ class AsyncClient:
         """
         if ordering not in ("starting", "-starting"):
             raise ValueError(f"ordering must be 'starting' or '-starting', not {ordering!r}")
-        _, _, services = await self.services(asset, product)
+        services = await self.services(asset, product)
         jobs = []
         for service in services:
             bounds = _service_range(service, start, end)
@@ -638,12 +284,12 @@ class AsyncClient:
         url = self._api_url("elements/")
         problem = ""
         for _ in range(attempts):
-            first = Page.from_json(await self.get_json(url, params))
+            first = Page.from_json(await self.transport.get_json(url, params))
             pages = [first]
             try:
                 if first.total_pages is not None and first.total_pages > 1:
                     rest = await asyncio.gather(*(
-                        self.get_json(url, {**params, "page": str(n)})
+                        self.transport.get_json(url, {**params, "page": str(n)})
                         for n in range(2, first.total_pages + 1)))
                     pages.extend(Page.from_json(p) for p in rest)
                 elif first.next:
@@ -699,7 +345,7 @@ class AsyncClient:
             nullable ``Int64``, ``duration`` float seconds (NaN for stills).
         """
         step = to_timedelta(every) if every is not None else None
-        found, prod, _ = await self.services(asset, product)
+        found, prod, _ = await self._resolve(asset, product)
         rows: list[tuple[str, Element]] = []
         async for service, batch in self.iter_elements(found, prod, start, end,
                                                         ordering=ordering):

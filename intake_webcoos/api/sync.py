@@ -1,24 +1,45 @@
-"""A synchronous facade over :class:`~intake_webcoos.api.client.AsyncClient`.
+"""The synchronous :class:`Client`: :class:`~intake_webcoos.api.client.AsyncClient`, made blocking.
 
-It runs the async client on fsspec's IO loop (a daemon thread), which the
-``webcoos://`` filesystem also uses, so both share one loop and one
-connection pool.
+Every public coroutine method of the async client is mirrored here by one
+generic wrapper (same name, signature, docstring and return value) that runs it
+on fsspec's IO loop, the loop the ``webcoos://`` filesystem also uses, so both
+share one connection pool.  Nothing is retyped, so the two cannot drift.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 import fsspec.asyn
-import pandas as pd
 
 from .client import AsyncClient
-from .models import Asset, Element, Product, Service
-from .times import TimeLike
+from .config import Settings
+
+
+def mirrored_methods(cls: type = AsyncClient) -> list[str]:
+    """Names of the public coroutine methods of ``cls`` (what :class:`Client` mirrors)."""
+    return [name for name, member in inspect.getmembers(cls, inspect.iscoroutinefunction)
+            if not name.startswith("_")]
+
+
+def _blocking(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: Client, *args: Any, **kwargs: Any) -> Any:
+        return fsspec.asyn.sync(fsspec.asyn.get_loop(), getattr(self.aclient, name),
+                                *args, **kwargs)
+
+    return call
 
 
 class Client:
     """Synchronous client of the WebCOOS data API.
+
+    It has every public method of :class:`~intake_webcoos.api.client.AsyncClient`
+    (``assets``, ``elements``, ``inventory``, ``latest``...), blocking, with the
+    same arguments and results.
 
     Parameters
     ----------
@@ -50,16 +71,9 @@ class Client:
         return client
 
     @property
-    def settings(self):
+    def settings(self) -> Settings:
         """The client's :class:`~intake_webcoos.api.config.Settings` (the token hidden)."""
         return self.aclient.settings
-
-    @property
-    def loop(self):
-        return fsspec.asyn.get_loop()
-
-    def _run(self, method, *args: Any, **kwargs: Any) -> Any:
-        return fsspec.asyn.sync(self.loop, method, *args, **kwargs)
 
     def __repr__(self) -> str:
         token = "set" if self.settings.token else "missing"
@@ -74,48 +88,7 @@ class Client:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Close the HTTP session."""
-        self._run(self.aclient.close)
 
-    def me(self) -> dict[str, Any]:
-        """The profile of the token's owner: a cheap check that the token works."""
-        return self._run(self.aclient.me)
-
-    def assets(self, *, refresh: bool = False) -> list[Asset]:
-        """Every camera (cached on the client; ``refresh=True`` asks again)."""
-        return self._run(self.aclient.assets, refresh=refresh)
-
-    def asset(self, name: str) -> Asset:
-        """One camera by slug or label."""
-        return self._run(self.aclient.asset, name)
-
-    def products(self, asset: str) -> list[Product]:
-        """The products of a camera, streams included."""
-        return self._run(self.aclient.products, asset)
-
-    def services(self, asset: str, product: str) -> list[Service]:
-        """The S3 services (with files) of a camera's product."""
-        return self._run(self.aclient.services, asset, product)[2]
-
-    def inventory(self, asset: str, product: str, freq: str = "daily") -> pd.DataFrame:
-        """Counts and bytes per ``"daily"``, ``"weekly"`` or ``"monthly"`` bin (UTC)."""
-        return self._run(self.aclient.inventory, asset, product, freq)
-
-    def latest(self, asset: str, product: str) -> Element:
-        """The newest element of a camera's product."""
-        return self._run(self.aclient.latest, asset, product)
-
-    def elements(self, asset: str, product: str, start: TimeLike | None = None,
-                 end: TimeLike | None = None, *, ordering: str = "starting",
-                 every: str | pd.Timedelta | None = None) -> pd.DataFrame:
-        """Elements with ``start <= time <= end`` as the elements frame.
-
-        See :meth:`AsyncClient.elements <intake_webcoos.api.client.AsyncClient.elements>`.
-        """
-        return self._run(self.aclient.elements, asset, product, start, end,
-                         ordering=ordering, every=every)
-
-    def fetch(self, url: str, start: int | None = None, end: int | None = None) -> bytes:
-        """The bytes of an element file (or ``[start, end)`` of it); no token is sent."""
-        return self._run(self.aclient.fetch, url, start, end)
+for _name in mirrored_methods():
+    setattr(Client, _name, _blocking(_name, getattr(AsyncClient, _name)))
+del _name
