@@ -18,8 +18,8 @@ import requests
 
 from intake_webcoos import Client, open_images
 from intake_webcoos.api.http import gc_paused
-from intake_webcoos.api.tables import elements_frame
 from intake_webcoos.api.models import Element, Page
+from intake_webcoos.api.tables import elements_frame
 from intake_webcoos.download import download
 from intake_webcoos.fs import WebcoosFileSystem
 

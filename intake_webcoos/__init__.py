@@ -2,12 +2,18 @@
 
 Importing the package is cheap: the client and the other faces load on first
 use, because ``import intake`` imports our intake entry point, and with it
-this package.
+this package.  The error family is importable from here, and the ``.webcoos``
+accessor is registered on xarray's objects as soon as xarray is imported.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+import wrapt
+
+from .errors import *  # noqa: F403
+from .errors import __all__ as _errors
 
 __version__ = "0.1.0.dev0"
 
@@ -36,7 +42,17 @@ __all__ = [
     "open_images",
     "open_video",
     "read_results",
+    *_errors,
 ]
+
+
+def _register_accessor(xarray: Any) -> None:
+    from . import imaging  # noqa: F401  (registers .webcoos on import)
+
+
+# Registered when xarray is imported (at once if it already is), so that
+# ``ds.webcoos`` works on any Dataset while ``import intake`` stays light.
+wrapt.register_post_import_hook(_register_accessor, "xarray")
 
 
 def __getattr__(name: str) -> Any:

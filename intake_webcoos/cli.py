@@ -51,7 +51,7 @@ class _Commands(click.Group):
     """Turns the errors a user can cause into one line and a non-zero exit, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from .api.errors import WebcoosError
+        from .errors import WebcoosError
 
         try:
             return super().invoke(ctx)

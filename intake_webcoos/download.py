@@ -21,36 +21,10 @@ import pandas as pd
 from fsspec.asyn import get_loop, sync
 
 from .api.client import AsyncClient
-from .api.errors import WebcoosError
+from .errors import WebcoosError
+from .paths import local_path, safe_name
 
-_UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
 _TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{8}\.part$")
-
-
-def safe_name(label: str, fallback: str) -> str:
-    """A file name that cannot leave its folder and works on every OS.
-
-    Path separators, ``..``, colons (Windows reserves them; WebCOOS uses them in
-    some names), control characters and leading dots are replaced; an empty
-    result becomes ``fallback``.
-    """
-    name = label.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("-", name).strip(" .")
-    return name or fallback
-
-
-def destination(root: Path, asset: str, product: str, time: pd.Timestamp, label: str,
-                uuid: str) -> Path:
-    """Where an element goes under ``root``; guaranteed to be inside it."""
-    folder = root / safe_name(asset, "asset") / safe_name(product, "product") / \
-        f"{time.year:04d}" / f"{time.month:02d}" / f"{time.day:02d}"
-    extension = os.path.splitext(label)[1]
-    fallback = uuid + (extension if re.fullmatch(r"\.\w{1,5}", extension) else "")
-    path = folder / safe_name(label, fallback)
-    resolved, top = path.resolve(), root.resolve()
-    if top not in resolved.parents:
-        raise ValueError(f"element name {label!r} would leave {root}")
-    return path
 
 
 @dataclass
@@ -137,7 +111,7 @@ def download(elements: pd.DataFrame, root: str | os.PathLike, *, token: str | No
     jobs = []
     taken: set[Path] = set()
     for row in elements.itertuples(index=False):
-        path = destination(root, row.asset, row.product, row.time, row.filename, row.uuid)
+        path = local_path(root, row.asset, row.product, row.time, row.filename, row.uuid)
         if path in taken:  # two labels made safe to one name: keep both files
             stem, extension = os.path.splitext(path.name)
             path = path.with_name(f"{stem}-{safe_name(row.uuid, 'element')}{extension}")

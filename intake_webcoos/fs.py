@@ -22,14 +22,12 @@ from fsspec.callbacks import DEFAULT_CALLBACK
 from fsspec.dircache import DirCache
 from fsspec.spec import AbstractBufferedFile
 
+from . import paths
 from .api.client import AsyncClient
-from .api.errors import NotFoundError, ReadOnlyError, TruncatedDownloadError
 from .api.models import Asset, Element
 from .api.sync import Client
-
-PROTOCOL = "webcoos"
-#: Depth of a file path: asset / product / year / month / day / filename.
-FILE_DEPTH = 6
+from .errors import NotFoundError, PathNotFoundError, ReadOnlyError, TruncatedDownloadError
+from .paths import FILE_DEPTH, PROTOCOL, ArchivePath
 
 
 class ListingCache(DirCache):
@@ -50,8 +48,9 @@ class ListingCache(DirCache):
                                self.max_paths))
 
 
-def _not_found(path: str, why: str = "") -> FileNotFoundError:
-    return FileNotFoundError(f"webcoos://{path} does not exist" + (f": {why}" if why else "."))
+def _not_found(path: str, why: str = "") -> PathNotFoundError:
+    return PathNotFoundError(f"{paths.archive_url(path)} does not exist"
+                             + (f": {why}" if why else "."))
 
 
 def _directory(name: str, size: int = 0, count: int = 0, **extra: Any) -> dict[str, Any]:
@@ -136,12 +135,7 @@ class WebcoosFileSystem(AsyncFileSystem):
     def _strip_protocol(cls, path):
         if isinstance(path, list):
             return [cls._strip_protocol(p) for p in path]
-        path = str(path)
-        if path.startswith(f"{PROTOCOL}://"):
-            path = path[len(PROTOCOL) + 3:]
-        elif path.startswith(f"{PROTOCOL}::"):
-            path = path[len(PROTOCOL) + 2:]
-        return path.strip("/")
+        return paths.strip_protocol(path)
 
     @staticmethod
     def _get_kwargs_from_urls(path: str) -> dict[str, Any]:
@@ -160,29 +154,27 @@ class WebcoosFileSystem(AsyncFileSystem):
         except NotFoundError as exc:  # unknown camera or product, or a stream only
             raise _not_found(path, str(exc)) from exc
 
-    async def _days(self, path: str, asset: str, product: str) -> pd.DataFrame:
+    async def _days(self, where: ArchivePath) -> pd.DataFrame:
         """The daily inventory bins with data (the only days that exist as folders)."""
-        await self._services(path, asset, product)
-        daily = await self.aclient.inventory(asset, product, "daily")
+        await self._services(str(where), where.asset, where.product)
+        daily = await self.aclient.inventory(where.asset, where.product, "daily")
         return daily[daily["has_data"]]
 
-    @staticmethod
-    def _date_parts(parts: list[str]) -> tuple[int, ...] | None:
-        """Year, month, day of a path's date components, or None if they are not a date."""
-        try:
-            numbers = tuple(int(p) for p in parts)
-            widths = (4, 2, 2)[: len(parts)]
-            if any(len(p) != w for p, w in zip(parts, widths, strict=True)):
-                return None
-            dt.date(*(*numbers, 1, 1)[:3])
-        except ValueError:
-            return None
-        return numbers
+    async def _days_inside(self, where: ArchivePath) -> pd.DataFrame:
+        """The days with data inside a date folder (all of them for a product)."""
+        days = await self._days(where)
+        if where.date:
+            start, end = where.period()
+            days = days[((days["starting"] >= start) & (days["starting"] < end)).to_numpy()]
+            if days.empty:
+                raise _not_found(str(where), "no data in that period")
+        return days
 
     # -- listing -----------------------------------------------------------------
     async def _ls(self, path: str, detail: bool = True, refresh: bool = False,
                   **kwargs: Any) -> list:
-        path = self._strip_protocol(path)
+        where = paths.parse(path)
+        path = str(where)
         if not refresh:
             try:
                 listing = self.dircache[path]
@@ -190,27 +182,24 @@ class WebcoosFileSystem(AsyncFileSystem):
                 listing = None
             if listing is not None:
                 return listing if detail else [e["name"] for e in listing]
-        parts = path.split("/") if path else []
-        if len(parts) == FILE_DEPTH:
+        if where.is_file:
             info = await self._info(path)
             return [info] if detail else [info["name"]]
-        if len(parts) > FILE_DEPTH:
-            raise _not_found(path)
-        listing, permanent = await self._list_shared(path, parts)
+        listing, permanent = await self._list_shared(where)
         self.dircache.put(path, listing, permanent=permanent)
         return listing if detail else [e["name"] for e in listing]
 
-    async def _list_shared(self, path: str, parts: list[str]) -> tuple[list[dict], bool]:
+    async def _list_shared(self, where: ArchivePath) -> tuple[list[dict], bool]:
         """:meth:`_list`, run once for all concurrent callers of one path.
 
         ``get``/``cat`` of many files of one day look up every file at once, and
         each lookup needs the day's listing: without sharing, a day of files
         would list the day once per file.
         """
-        key = (asyncio.get_running_loop(), path)
+        key = (asyncio.get_running_loop(), str(where))
         task = self._listings.get(key)
         if task is None:
-            task = self._listings[key] = asyncio.ensure_future(self._list(path, parts))
+            task = self._listings[key] = asyncio.ensure_future(self._list(where))
 
             def forget(done: asyncio.Future) -> None:
                 self._listings.pop(key, None)
@@ -221,101 +210,86 @@ class WebcoosFileSystem(AsyncFileSystem):
         # One caller giving up (cancelled) must not cancel the others' listing.
         return await asyncio.shield(task)
 
-    async def _list(self, path: str, parts: list[str]) -> tuple[list[dict], bool]:
+    async def _list(self, where: ArchivePath) -> tuple[list[dict], bool]:
         """The entries of a directory, and whether that listing can never change."""
-        if not parts:
+        if where.asset is None:
             assets = await self.aclient.assets()
             return [_directory(a.slug, *_asset_totals(a), label=a.label) for a in assets], False
-        if len(parts) == 1:
-            asset = await self._asset(path, parts[0])
+        if where.product is None:
+            asset = await self._asset(str(where), where.asset)
             return [
                 _directory(f"{asset.slug}/{p.slug}", *_service_totals(p.s3_services))
                 for p in asset.products if p.s3_services
             ], False
-        asset, product, *date = parts
-        if len(date) == 3:
-            return await self._list_day(path, asset, product, date)
-        if date and self._date_parts(date) is None:
-            raise _not_found(path, "not a date folder (YYYY/MM/DD, UTC)")
-        days = await self._days(path, asset, product)
-        keys = days["starting"].dt.strftime(["%Y", "%Y/%m", "%Y/%m/%d"][len(date)])
-        prefix = "/".join(date)
-        chosen = keys.str.startswith(prefix + "/") if prefix else pd.Series(True, keys.index)
-        grouped = days[chosen.to_numpy()].groupby(keys[chosen].to_numpy())
-        entries = [_directory(f"{asset}/{product}/{key}", group["size"].sum(),
-                              group["count"].sum()) for key, group in grouped]
-        if date and not entries:
-            raise _not_found(path, "no data in that period")
+        if len(where.date) == 3:
+            return await self._list_day(where)
+        days = await self._days_inside(where)
+        keys = paths.folder_key(days["starting"], len(where.date) + 1).to_numpy()
+        entries = [_directory(f"{where.asset}/{where.product}/{key}", group["size"].sum(),
+                              group["count"].sum()) for key, group in days.groupby(keys)]
         return entries, False
 
-    async def _list_day(self, path: str, asset: str, product: str, date: list[str]
-                        ) -> tuple[list[dict], bool]:
-        numbers = self._date_parts(date)
-        if numbers is None:
-            raise _not_found(path, "not a date folder (YYYY/MM/DD, UTC)")
-        start = pd.Timestamp(*numbers, tz="UTC")
-        end = start + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-        await self._services(path, asset, product)
+    async def _list_day(self, where: ArchivePath) -> tuple[list[dict], bool]:
+        start, stop = where.period()
+        end = stop - pd.Timedelta(microseconds=1)
+        await self._services(str(where), where.asset, where.product)
         entries = []
-        async for service, batch in self.aclient.iter_elements(asset, product, start, end):
-            entries.extend(_file_info(path, e, service.slug) for e in batch)
+        async for service, batch in self.aclient.iter_elements(where.asset, where.product,
+                                                               start, end):
+            entries.extend(_file_info(str(where), e, service.slug) for e in batch)
         if not entries:
-            raise _not_found(path, "no files on that UTC day (night, outage or out of range)")
+            raise _not_found(str(where), "no files on that UTC day (night, outage or out of "
+                             "range)")
         entries.sort(key=lambda e: (e["time"], e["name"]))
         over = end < pd.Timestamp.now(tz="UTC")
         return entries, over
 
     async def _info(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        path = self._strip_protocol(path)
-        parts = path.split("/") if path else []
-        if not parts:
+        where = paths.parse(path)
+        path = str(where)
+        if where.asset is None:
             return _directory("")
-        if len(parts) == FILE_DEPTH:
-            for entry in await self._ls("/".join(parts[:-1])):
+        if where.is_file:
+            for entry in await self._ls(where.folder):
                 if entry["name"] == path:
                     return entry
             raise _not_found(path)
-        if len(parts) > FILE_DEPTH:
-            raise _not_found(path)
-        asset = await self._asset(path, parts[0])
-        if len(parts) == 1:
+        asset = await self._asset(path, where.asset)
+        if where.product is None:
             return _directory(asset.slug, *_asset_totals(asset), label=asset.label)
-        services = await self._services(path, *parts[:2])
-        if len(parts) == 2:
+        services = await self._services(path, where.asset, where.product)
+        if not where.date:
             return _directory(path, *_service_totals(services))
-        if self._date_parts(parts[2:]) is None:
-            raise _not_found(path, "not a date folder (YYYY/MM/DD, UTC)")
-        days = await self._days(path, *parts[:2])
-        keys = days["starting"].dt.strftime("%Y/%m/%d")
-        inside = days[keys.str.startswith("/".join(parts[2:])).to_numpy()]
-        if inside.empty:
-            raise _not_found(path, "no data in that period")
+        inside = await self._days_inside(where)
         return _directory(path, inside["size"].sum(), inside["count"].sum())
 
     async def _walk(self, path: str, maxdepth: int | None = None, **kwargs: Any):
         # Every day under `path` is listed concurrently first; fsspec's own walk
         # (and find, glob, get, du built on it) then reads them from the cache.
         if not kwargs.pop("_prefetched", False):
-            await self._prefetch_days(self._strip_protocol(path), maxdepth)
+            await self._prefetch_days(path, maxdepth)
         async for item in super()._walk(path, maxdepth=maxdepth, _prefetched=True, **kwargs):
             yield item
 
     async def _prefetch_days(self, path: str, maxdepth: int | None) -> None:
-        parts = path.split("/") if path else []
-        if not 1 <= len(parts) < FILE_DEPTH - 1:
+        try:
+            where = paths.parse(path)
+        except FileNotFoundError:
+            return  # the walk reports it as it would anyway
+        if where.asset is None or len(where.date) == 3 or where.is_file:
             return  # the whole archive, a single day, or a file: nothing to batch
-        if maxdepth is not None and len(parts) + maxdepth < FILE_DEPTH:
+        if maxdepth is not None and where.depth + maxdepth < FILE_DEPTH:
             return  # the walk stops above the files
         try:
-            if len(parts) == 1:
-                products = [e["name"] for e in await self._ls(path)]
+            if where.product is None:
+                products = [paths.parse(e["name"]) for e in await self._ls(path)]
             else:
-                products = ["/".join(parts[:2])]
+                products = [where]
             days = []
             for product in products:
-                bins = await self._days(product, *product.split("/"))
-                names = product + "/" + bins["starting"].dt.strftime("%Y/%m/%d")
-                days.extend(n for n in names if n.startswith(path))
+                inside = await self._days_inside(product)
+                days.extend(paths.day_folder(product.asset, product.product, day)
+                            for day in inside["starting"])
         except FileNotFoundError:
             return  # the walk reports it as it would anyway
         missing = [d for d in days if d not in self.dircache]
@@ -352,7 +326,8 @@ class WebcoosFileSystem(AsyncFileSystem):
         if info["type"] == "directory":  # recursive get lists folders too
             os.makedirs(lpath, exist_ok=True)
             return
-        await self.aclient.transport.download(info["url"], lpath, size=info["size"], callback=callback)
+        await self.aclient.transport.download(info["url"], lpath, size=info["size"],
+                                              callback=callback)
 
     async def _file(self, path: str) -> dict[str, Any]:
         info = await self._info(path)

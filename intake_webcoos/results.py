@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 from fsspec.asyn import get_loop, sync
 
-from .api.errors import ResultsFormatError, WebcoosError
 from .api.sync import Client
 from .api.times import TimeLike
-from .decode import file_client
+from .errors import ResultsFormatError, WebcoosError
+from .fetch import file_client
 
 ELEMENT_COLUMNS = ("time", "asset", "product", "url", "filename")
 

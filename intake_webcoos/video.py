@@ -21,12 +21,11 @@ import pandas as pd
 import xarray as xr
 from dask.base import tokenize
 
-from . import imaging as _imaging  # noqa: F401  (registers the .webcoos accessor)
-from .api.errors import EmptyRangeError, FrameDecodeError, MissingDependencyError
 from .api.sync import Client
 from .api.times import TimeLike, to_timedelta
-from .decode import DecodeOptions, decode_fetched, fetch_batch, fit
-from .images import assemble_cube, learn_shape, time_chunks
+from .cube import CubeOptions, assemble_cube, decode_fetched, fit, learn_shape, time_chunks
+from .errors import EmptyRangeError, FrameDecodeError, MissingDependencyError
+from .fetch import fetch_batch
 
 #: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
 TIME_SLACK = 1e-3
@@ -40,7 +39,7 @@ def _av():
     return av
 
 
-def _pixels(frame: Any, options: DecodeOptions) -> np.ndarray:
+def _pixels(frame: Any, options: CubeOptions) -> np.ndarray:
     """A decoded PyAV frame as a ``(y, x, band)`` array, scaled and converted by swscale."""
     width = max(1, round(frame.width * options.scale))
     height = max(1, round(frame.height * options.scale))
@@ -49,7 +48,7 @@ def _pixels(frame: Any, options: DecodeOptions) -> np.ndarray:
     return array.reshape(height, width, options.bands)
 
 
-def first_frame(data: bytes, options: DecodeOptions, url: str) -> np.ndarray:
+def first_frame(data: bytes, options: CubeOptions, url: str) -> np.ndarray:
     """The first frame of a clip (to learn the cube's frame size)."""
     av = _av()
     try:
@@ -59,7 +58,7 @@ def first_frame(data: bytes, options: DecodeOptions, url: str) -> np.ndarray:
         raise FrameDecodeError(url, f"not a readable video clip ({exc!r}).") from None
 
 
-def _samples(data: bytes, options: DecodeOptions, url: str, *, first: int, count: int,
+def _samples(data: bytes, options: CubeOptions, url: str, *, first: int, count: int,
              step: float) -> tuple[np.ndarray, np.ndarray]:
     assert options.shape is not None
     av = _av()
@@ -101,7 +100,7 @@ def _samples(data: bytes, options: DecodeOptions, url: str, *, first: int, count
 
 
 def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: int,
-                step: float, options: DecodeOptions) -> tuple[np.ndarray, np.ndarray]:
+                step: float, options: CubeOptions) -> tuple[np.ndarray, np.ndarray]:
     """Samples ``first`` to ``first + count`` of a clip, and their validity.
 
     Sample k is the first frame whose time since the clip's first frame lies in
@@ -120,7 +119,7 @@ def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: i
         The chunk's first sample and its number of samples.
     step : float
         Seconds of clip time per sample.
-    options : DecodeOptions
+    options : CubeOptions
         Scale, grayscale, frame shape and masking.
 
     Returns
@@ -157,56 +156,53 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
         Inclusive UTC bounds on the clips' start times.
     sample : str or Timedelta
         Keep one frame per this much clip time (default ``"500ms"``: 2 Hz, as
-        coastal imaging samples its 10-minute bursts).
-    fps : float, optional
-        Frames per second to keep, instead of ``sample``.
+        coastal imaging samples its 10-minute bursts); or give ``fps``.
     scale : {1, 1/2, 1/4, 1/8}
         Resample the kept frames to this fraction of their size.
     grayscale : bool
         One band of luminance instead of RGB.
     chunks : int or dict, optional
         Sampled frames per chunk along ``time`` (``{"time": 120}``); chunks never
-        span clips. Default: one chunk per clip, which at 2 Hz holds 1200 frames
-        of a 10-minute clip, so give a size for full-resolution clips. Other
-        dimensions given in a dict are rechunked afterwards.
+        span clips. Default: one chunk per clip (1200 frames of a 10-minute clip
+        at 2 Hz), so give a size for full-resolution clips.
     coerce_shape : (ny, nx), optional
         Crop or zero-pad every frame to this size (after scaling); also spares
         reading the first clip at opening to learn the frame size.
     on_error : {"raise", "mask"}
         ``"mask"`` turns frames of missing, unreadable or short clips into zeros
         marked False in a boolean ``valid`` coordinate.
-    token, base_url : str, optional
-        API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``);
-        clips themselves are read without the token.
-    **client_options
-        Client settings (``retries``, ``timeout``...), here and on the workers.
+    token, base_url, **client_options
+        API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``)
+        and client settings; clips themselves are read without the token.
 
     Returns
     -------
     xarray.Dataset
-        The image-cube contract of :func:`intake_webcoos.open_images`, with a
-        ``clip`` coordinate naming each frame's source file and ``time`` = clip
-        start + the sample's offset in the clip.
-
-    Raises
-    ------
-    MissingDependencyError
-        PyAV is not installed (``pip install intake_webcoos[video]``).
-    EmptyRangeError
-        No clip in the selection.
+        The cube of :mod:`intake_webcoos.cube`, with a ``clip`` coordinate naming
+        each frame's source file and ``time`` = clip start + the sample's offset.
+        Raises :class:`MissingDependencyError` without PyAV
+        (``pip install intake_webcoos[video]``), :class:`EmptyRangeError` when no
+        clip is selected.
     """
     _av()
-    if on_error not in ("raise", "mask"):
-        raise ValueError(f"on_error must be 'raise' or 'mask', not {on_error!r}")
     if fps is not None and not fps > 0:
         raise ValueError(f"fps must be positive, not {fps!r}")
     step = 1 / fps if fps else to_timedelta(sample, "sample").total_seconds()
     per_chunk, other_chunks = time_chunks(chunks, default=None)
-    options = DecodeOptions(scale=scale, grayscale=grayscale, coerce=coerce_shape is not None,
-                            mask=on_error == "mask",
-                            shape=tuple(coerce_shape) if coerce_shape else None,
-                            client=tuple(sorted(client_options.items())))
-    client = Client(token, base_url, **client_options)
+    options = CubeOptions.from_arguments(scale=scale, grayscale=grayscale,
+                                         coerce_shape=coerce_shape, on_error=on_error,
+                                         client_options=client_options)
+    camera, clips = _clips(Client(token, base_url, **client_options), asset, product, start, end)
+    if options.shape is None:
+        # Reading the first clip costs one clip (coerce_shape spares it).
+        options = learn_shape(clips, options, first_frame)
+    ds = _clips_cube(clips, camera, product, step, per_chunk, options)
+    return ds.chunk(other_chunks) if other_chunks else ds
+
+
+def _clips(client: Client, asset: str, product: str, start: TimeLike | None,
+           end: TimeLike | None) -> tuple[Any, pd.DataFrame]:
+    """The camera and the listing of its clips in ``[start, end]``."""
     camera = client.asset(asset)
     clips = client.elements(camera.slug, product, start, end)
     if clips.empty:
@@ -215,9 +211,12 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
         raise FrameDecodeError(clips["url"][clips["duration"].isna()].iloc[0],
                                "the API gives no duration for this clip, so its frames "
                                "cannot be counted before decoding.")
-    if options.shape is None:
-        # Reading the first clip costs one clip (coerce_shape spares it).
-        options = learn_shape(clips, options, first_frame)
+    return camera, clips
+
+
+def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,
+                per_chunk: int | None, options: CubeOptions) -> xr.Dataset:
+    """One fetch task per clip, decode tasks of ``per_chunk`` samples (a clip by default)."""
     fetch_name = f"webcoos-fetch-clip-{tokenize(tuple(clips['url']), options.client)}"
     graph: dict[Any, Any] = {}
     rows, blocks = [], []
@@ -238,7 +237,7 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
     ds.attrs["sample_seconds"] = step
     ds.attrs["time_note"] = ("time is the clip start (from the API) plus the sample's offset in "
                              "the clip, UTC (naive datetime64, xarray convention)")
-    return ds.chunk(other_chunks) if other_chunks else ds
+    return ds
 
 
 __all__ = ["decode_clip", "first_frame", "open_video"]

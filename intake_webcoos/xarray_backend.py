@@ -7,6 +7,7 @@ from typing import Any
 
 from xarray.backends import BackendEntrypoint
 
+from . import paths
 from .images import open_images
 
 
@@ -37,24 +38,25 @@ class WebcoosBackendEntrypoint(BackendEntrypoint):
         options = dict(every=every, scale=scale, grayscale=grayscale,
                        coerce_shape=coerce_shape, on_error=on_error, token=token,
                        base_url=base_url)
-        parts = target.removeprefix("webcoos://").strip("/").split("/")
-        if any(c in target for c in "*?[") or len(parts) == 6:
+        is_glob = any(c in target for c in "*?[")
+        where = None if is_glob else paths.parse(target)
+        if is_glob or where.is_file:
             if start is not None or end is not None:
                 raise ValueError("start/end select from a camera product; a glob or a file "
                                  "path selects by itself")
-            is_glob = any(c in target for c in "*?[")
-            ds = open_images(target if is_glob else [target], **options)
-        elif len(parts) == 2 and "video" in parts[1]:
+            ds = open_images(target if is_glob else [paths.archive_url(target)], **options)
+        elif where.depth == 2 and "video" in where.product:
             from .video import open_video
 
             options.pop("every")
-            ds = open_video(parts[0], parts[1], start, end, sample=sample, fps=fps, **options)
-        elif len(parts) == 2:
-            ds = open_images(parts[0], parts[1], start, end, **options)
+            ds = open_video(where.asset, where.product, start, end, sample=sample, fps=fps,
+                            **options)
+        elif where.depth == 2:
+            ds = open_images(where.asset, where.product, start, end, **options)
         else:
             raise ValueError(f"{target!r}: give webcoos://camera/product with start= and end=, "
                              "or a webcoos:// glob")
         return ds.drop_vars(drop_variables or [], errors="ignore")
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
-        return isinstance(filename_or_obj, str) and filename_or_obj.startswith("webcoos://")
+        return paths.is_archive_url(filename_or_obj)

@@ -10,9 +10,9 @@ import string
 
 import pandas as pd
 import pytest
-from fsspec.asyn import get_loop, sync
 import xarray as xr
 from click.testing import CliRunner
+from fsspec.asyn import get_loop, sync
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

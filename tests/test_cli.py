@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from intake_webcoos.api.sync import Client
 from intake_webcoos.cli import main
-from intake_webcoos.download import destination, safe_name
+from intake_webcoos.paths import local_path, safe_name
 from intake_webcoos.server import Faults
 
 from .conftest import TOKEN
@@ -166,9 +166,9 @@ def test_safe_names():
     assert safe_name(".hidden", "x") == "hidden"
     root = Path("/tmp/dest")
     when = pd.Timestamp("2025-09-10T12:00Z")
-    assert destination(root, "cam", "prod", when, "../../x.jpg", "u") == \
+    assert local_path(root, "cam", "prod", when, "../../x.jpg", "u") == \
         root / "cam/prod/2025/09/10/x.jpg"
-    assert destination(root, "../cam", "prod", when, "", "uuid") == \
+    assert local_path(root, "../cam", "prod", when, "", "uuid") == \
         root / "cam/prod/2025/09/10/uuid"
 
 

@@ -317,6 +317,6 @@ def test_distributed_timex(standin, hour, monkeypatch):
 
 
 def _file_clients() -> int:
-    from intake_webcoos import decode
+    from intake_webcoos import fetch as decode
 
     return len(decode._clients)

@@ -19,8 +19,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intake_webcoos.api.http import retry_after as _retry_after
 from intake_webcoos.api.errors import InvalidTimeError, ResponseFormatError
+from intake_webcoos.api.http import retry_after as _retry_after
 from intake_webcoos.api.models import (
     Asset,
     Element,

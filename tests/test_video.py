@@ -15,7 +15,7 @@ import xarray as xr
 from intake_webcoos import open_video, read_results
 from intake_webcoos.api import MissingDependencyError, ResultsFormatError
 from intake_webcoos.api.errors import FrameDecodeError
-from intake_webcoos.decode import DecodeOptions
+from intake_webcoos.cube import CubeOptions as DecodeOptions
 from intake_webcoos.results import parse_records
 from intake_webcoos.server import StandIn
 from intake_webcoos.server.scene import SceneRenderer

@@ -1,8 +1,6 @@
 """The WebCOOS data API: the HTTP client, its typed records and its errors."""
 
-from .client import AsyncClient
-from .config import Settings
-from .errors import (
+from ..errors import (
     AuthenticationError,
     EmptyRangeError,
     ForeignOriginError,
@@ -26,6 +24,8 @@ from .errors import (
     UnknownProductError,
     WebcoosError,
 )
+from .client import AsyncClient
+from .config import Settings
 from .models import (
     Asset,
     Element,

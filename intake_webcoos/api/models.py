@@ -5,7 +5,7 @@ from one decoded JSON node.  Parsing is tolerant of what the API is known (or
 likely) to vary: optional fields may be absent or ``null``, unknown fields are
 ignored, times may carry ``Z`` or any UTC offset, and byte sizes may arrive as
 numbers or strings.  Anything of the wrong shape raises
-:class:`~intake_webcoos.api.errors.ResponseFormatError` naming the offending
+:class:`~intake_webcoos.errors.ResponseFormatError` naming the offending
 field, never a bare ``KeyError``/``TypeError`` from deep inside the parser.
 
 All times are returned as timezone-aware :class:`datetime.datetime` in UTC.
@@ -23,7 +23,7 @@ from math import isfinite, isnan
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .errors import ResponseFormatError
+from ..errors import ResponseFormatError
 
 __all__ = [
     "Asset",

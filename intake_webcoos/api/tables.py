@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..paths import archive_url, day_folder
 from .models import Element, InventoryBin
 
 #: Column name -> dtype of the elements frame, in order.
@@ -27,17 +28,6 @@ ELEMENT_COLUMNS: dict[str, str] = {
     "duration": "float64",
     "uuid": "str",
 }
-
-INVENTORY_COLUMNS: dict[str, str] = {
-    "starting": "datetime64[ns, UTC]",
-    "ending": "datetime64[ns, UTC]",
-    "has_data": "bool",
-    "count": "int64",
-    "size": "int64",
-    "data_starting": "datetime64[ns, UTC]",
-    "data_ending": "datetime64[ns, UTC]",
-}
-
 
 def _utc_ns(times: Sequence) -> np.ndarray:
     """Aware datetimes (or None) -> datetime64[ns] values (NaT for None)."""
@@ -70,7 +60,7 @@ def elements_frame(rows: Iterable[tuple[str, Element]], asset: str, product: str
     times = _utc_ns([e.time for e in elements])
     # Elements of one UTC day share their path prefix: build each prefix once.
     days = times.astype("datetime64[D]")
-    prefixes = {day: f"webcoos://{asset}/{product}/{str(day).replace('-', '/')}/"
+    prefixes = {day: archive_url(day_folder(asset, product, day)) + "/"
                 for day in np.unique(days).tolist()}
     frame = pd.DataFrame(
         {
