@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -113,17 +114,35 @@ def _entry(reader: type, asset: Asset, product: Product, metadata: dict[str, Any
                              metadata=metadata, output_instance=reader.output_instance)
 
 
-def _keep(asset: Asset, words: list[str], bbox, include_archived: bool) -> bool:
-    if asset.archived and not include_archived:
-        return False
-    if bbox is not None:
-        lon_min, lat_min, lon_max, lat_max = bbox
-        if asset.latitude is None or asset.longitude is None:
+@dataclass(frozen=True)
+class _Filters:
+    """Which cameras and products a catalog keeps."""
+
+    words: tuple[str, ...] = ()
+    bbox: tuple[float, ...] | None = None
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    products: tuple[str, ...] = ()
+    assets: tuple[str, ...] = ()
+    include_archived: bool = True
+
+    def keeps_asset(self, asset: Asset) -> bool:
+        if (self.assets and asset.slug not in self.assets) \
+                or (asset.archived and not self.include_archived):
             return False
-        if not (lon_min <= asset.longitude <= lon_max and lat_min <= asset.latitude <= lat_max):
+        if self.bbox is not None:
+            lon_min, lat_min, lon_max, lat_max = self.bbox
+            if asset.latitude is None or asset.longitude is None or not (
+                    lon_min <= asset.longitude <= lon_max and lat_min <= asset.latitude <= lat_max):
+                return False
+        text = " ".join([asset.slug, asset.label, *(p.slug for p in asset.products)]).lower()
+        return all(word in text for word in self.words)
+
+    def keeps_product(self, product: Product, metadata: dict[str, Any]) -> bool:
+        if (self.products and product.slug not in self.products) or metadata["count"] == 0 \
+                or metadata["last_time"] is None:
             return False
-    text = " ".join([asset.slug, asset.label, *(p.slug for p in asset.products)]).lower()
-    return all(word in text for word in words)
+        return self.span is None or (to_utc(metadata["first_time"]) <= self.span[1]
+                                     and to_utc(metadata["last_time"]) >= self.span[0])
 
 
 def build_catalog(base_url: str | None = None, token: str | None = None, *,
@@ -160,8 +179,9 @@ def build_catalog(base_url: str | None = None, token: str | None = None, *,
     if start is not None or end is not None:
         span = time_range(start if start is not None else "1900-01-01",
                           end if end is not None else "2200-01-01")
-    words = search.lower().split() if search else []
-    stored_url = (base_url or None) if store_base_url else None
+    filters = _Filters(tuple(search.lower().split()) if search else (),
+                       tuple(bbox) if bbox is not None else None, span,
+                       tuple(products or ()), tuple(assets or ()), include_archived)
     catalog = Catalog(metadata={
         "description": "WebCOOS webcam archive (https://webcoos.org)",
         "citation": "WebCOOS [year(s) of imagery]; SECOORA is acknowledged for leading the "
@@ -172,35 +192,36 @@ def build_catalog(base_url: str | None = None, token: str | None = None, *,
                     "products": list(products) if products else None,
                     "include_archived": include_archived},
     })
+    stored_url = (base_url or None) if store_base_url else None
     for asset in client.assets():
-        if assets and asset.slug not in assets:
-            continue
-        if not _keep(asset, words, bbox, include_archived):
-            continue
-        added = False
-        for product in asset.products:
-            services = list(product.s3_services)
-            if not services or (products and product.slug not in products):
-                continue
-            metadata = _metadata(asset, product, services)
-            if metadata["count"] == 0 or metadata["last_time"] is None:
-                continue
-            if span is not None and not (to_utc(metadata["first_time"]) <= span[1]
-                                         and to_utc(metadata["last_time"]) >= span[0]):
-                continue
-            name = f"{asset.slug}/{product.slug}"
-            _add(catalog, name, _entry(reader_for(product.slug), asset, product, metadata,
-                                       stored_url))
-            _add(catalog, f"{name}/elements",
-                 _entry(WebcoosElementsReader, asset, product, metadata, stored_url))
-            added = True
-        if added and groups:
-            group = WebcoosCatalogReader(
-                WebcoosAPI(stored_url or ""), assets=[asset.slug], groups=False,
-                products=list(products) if products else None,
-                metadata={"camera": asset.slug, "label": asset.label})
-            _add(catalog, asset.slug, group)
+        if filters.keeps_asset(asset):
+            _add_camera(catalog, asset, filters, stored_url, groups)
     return catalog
+
+
+def _add_camera(catalog: Catalog, asset: Asset, filters: _Filters, stored_url: str | None,
+                groups: bool) -> None:
+    """The entries of one camera's products (and of the camera, with ``groups``)."""
+    added = False
+    for product in asset.products:
+        services = list(product.s3_services)
+        if not services:
+            continue
+        metadata = _metadata(asset, product, services)
+        if not filters.keeps_product(product, metadata):
+            continue
+        name = f"{asset.slug}/{product.slug}"
+        _add(catalog, name, _entry(reader_for(product.slug), asset, product, metadata,
+                                   stored_url))
+        _add(catalog, f"{name}/elements",
+             _entry(WebcoosElementsReader, asset, product, metadata, stored_url))
+        added = True
+    if added and groups:
+        group = WebcoosCatalogReader(
+            WebcoosAPI(stored_url or ""), assets=[asset.slug], groups=False,
+            products=list(filters.products) or None,
+            metadata={"camera": asset.slug, "label": asset.label})
+        _add(catalog, asset.slug, group)
 
 
 def _add(catalog: Catalog, name: str, entry: Any) -> None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .server.command import serve
+#: Commands whose module is imported only when they run: ``serve`` needs the
+#: stand-in server, which no other command (nor ``--help``) should pay for.
+LAZY_COMMANDS = {
+    "serve": ("intake_webcoos.server.command", "serve",
+              "Run the stand-in WebCOOS server on 127.0.0.1 until Ctrl-C."),
+}
 
 
 def _api_options(f):
@@ -48,7 +54,28 @@ _format = click.option("--format", "fmt", type=click.Choice(["table", "csv", "js
 
 
 class _Commands(click.Group):
-    """Turns the errors a user can cause into one line and a non-zero exit, not a traceback."""
+    """The command group: lazy commands, and user errors as one line, not a traceback.
+
+    :data:`LAZY_COMMANDS` load when used; the errors a user can cause end the
+    command with their message and a non-zero exit.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS:
+            module, attribute, _ = LAZY_COMMANDS[name]
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
+        rows = [(name, LAZY_COMMANDS[name][2] if name in LAZY_COMMANDS
+                 else self.commands[name].get_short_help_str(limit))
+                for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         from .errors import WebcoosError
@@ -222,8 +249,6 @@ def demo(output, width, height) -> None:
 
     run_demo(output, frame_size=(width, height), echo=functools.partial(click.echo, err=False))
 
-
-main.add_command(serve)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -26,6 +26,23 @@ def _png(array: np.ndarray, path: Path) -> None:
     Image.fromarray(pixels.squeeze(-1) if pixels.shape[-1] == 1 else pixels).save(path)
 
 
+class _Steps:
+    """Times each step of the demo and echoes it as it ends."""
+
+    def __init__(self, echo: Callable[[str], Any]) -> None:
+        self.echo = echo
+        self.rows: list[tuple[str, float, str]] = []
+
+    @contextmanager
+    def __call__(self, name: str):
+        started = time.perf_counter()
+        result: list[str] = []
+        yield result
+        seconds = time.perf_counter() - started
+        self.rows.append((name, seconds, result[0] if result else ""))
+        self.echo(f"{name:<48} {seconds:6.2f} s  {result[0] if result else ''}")
+
+
 def run_demo(output: str | Path, *, frame_size: tuple[int, int] = (1280, 720),
              echo: Callable[[str], Any] = print) -> list[tuple[str, float, str]]:
     """Run the demo against a fresh stand-in; returns ``(step, seconds, result)`` rows.
@@ -40,59 +57,60 @@ def run_demo(output: str | Path, *, frame_size: tuple[int, int] = (1280, 720),
     echo : callable
         Where progress lines go.
     """
-    from .api.sync import Client
-    from .images import open_images
     from .server import StandIn
 
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
-    steps: list[tuple[str, float, str]] = []
-
-    @contextmanager
-    def step(name: str):
-        started = time.perf_counter()
-        result: list[str] = []
-        yield result
-        seconds = time.perf_counter() - started
-        steps.append((name, seconds, result[0] if result else ""))
-        echo(f"{name:<48} {seconds:6.2f} s  {result[0] if result else ''}")
-
+    step = _Steps(echo)
     with step("start the stand-in WebCOOS server") as r:
         s = StandIn(frame_size=frame_size).start()
         r.append(s.api_url)
     try:
-        client = Client(token=s.token, base_url=s.api_url)
-        with step("list the cameras") as r:
-            cameras = client.assets()
-            r.append(f"{len(cameras)} cameras")
-        with step(f"inventory of {CAMERA}/{PRODUCT}") as r:
-            inventory = client.inventory(CAMERA, PRODUCT)
-            r.append(f"{int(inventory['has_data'].sum())} days with data, "
-                     f"{int(inventory['count'].sum())} stills")
-        with step("one UTC day of elements") as r:
-            day = client.elements(CAMERA, PRODUCT, *DAY)
-            r.append(f"{len(day)} stills, {day['size'].sum() / 1e6:.0f} MB")
-        with step("one hour of frames as a lazy cube") as r:
-            cube = open_images(CAMERA, PRODUCT, *HOUR, token=s.token, base_url=s.api_url)
-            r.append(" x ".join(f"{k} {v}" for k, v in cube.sizes.items()))
-        with step("timex (mean over the hour)") as r:
-            _png(cube.webcoos.timex().values, out / "timex.png")
-            r.append("timex.png")
-        with step("brightest (max over the hour)") as r:
-            _png(cube.webcoos.brightest().values, out / "brightest.png")
-            r.append("brightest.png")
-        with step("cross-shore timestack") as r:
-            x = cube.sizes["x"] // 2
-            stack = cube.webcoos.timestack([(x, 0), (x, cube.sizes["y"] - 1)]).values
-            # Rows: distance along the line; columns: time, widened to be seen.
-            _png(np.repeat(np.swapaxes(stack, 0, 1), 6, axis=1), out / "timestack.png")
-            r.append("timestack.png")
-        _png(cube["image"].isel(time=0).values, out / "frame.png")
+        cube = _catalogue_and_cube(s, step)
+        _products(cube, out, step)
     finally:
         s.stop()
-    _report(out, steps, cube)
+    _report(out, step.rows, cube)
     echo(f"\npictures and report.md are in {out.resolve()}")
-    return steps
+    return step.rows
+
+
+def _catalogue_and_cube(s: Any, step: _Steps) -> Any:
+    """Cameras, an inventory and a day of elements, then an hour of frames as a cube."""
+    from .api.sync import Client
+    from .images import open_images
+
+    client = Client(token=s.token, base_url=s.api_url)
+    with step("list the cameras") as r:
+        r.append(f"{len(client.assets())} cameras")
+    with step(f"inventory of {CAMERA}/{PRODUCT}") as r:
+        inventory = client.inventory(CAMERA, PRODUCT)
+        r.append(f"{int(inventory['has_data'].sum())} days with data, "
+                 f"{int(inventory['count'].sum())} stills")
+    with step("one UTC day of elements") as r:
+        day = client.elements(CAMERA, PRODUCT, *DAY)
+        r.append(f"{len(day)} stills, {day['size'].sum() / 1e6:.0f} MB")
+    with step("one hour of frames as a lazy cube") as r:
+        cube = open_images(CAMERA, PRODUCT, *HOUR, token=s.token, base_url=s.api_url)
+        r.append(" x ".join(f"{k} {v}" for k, v in cube.sizes.items()))
+    return cube
+
+
+def _products(cube: Any, out: Path, step: _Steps) -> None:
+    """The timex, brightest image and timestack of the cube, as PNG pictures."""
+    with step("timex (mean over the hour)") as r:
+        _png(cube.webcoos.timex().values, out / "timex.png")
+        r.append("timex.png")
+    with step("brightest (max over the hour)") as r:
+        _png(cube.webcoos.brightest().values, out / "brightest.png")
+        r.append("brightest.png")
+    with step("cross-shore timestack") as r:
+        x = cube.sizes["x"] // 2
+        stack = cube.webcoos.timestack([(x, 0), (x, cube.sizes["y"] - 1)]).values
+        # Rows: distance along the line; columns: time, widened to be seen.
+        _png(np.repeat(np.swapaxes(stack, 0, 1), 6, axis=1), out / "timestack.png")
+        r.append("timestack.png")
+    _png(cube["image"].isel(time=0).values, out / "frame.png")
 
 
 def _report(out: Path, steps: list[tuple[str, float, str]], cube) -> None:

@@ -108,31 +108,17 @@ def download(elements: pd.DataFrame, root: str | os.PathLike, *, token: str | No
 
     root = Path(root)
     report = DownloadReport(removed_temporary=remove_temporary(root))
-    jobs = []
-    taken: set[Path] = set()
-    for row in elements.itertuples(index=False):
-        path = local_path(root, row.asset, row.product, row.time, row.filename, row.uuid)
-        if path in taken:  # two labels made safe to one name: keep both files
-            stem, extension = os.path.splitext(path.name)
-            path = path.with_name(f"{stem}-{safe_name(row.uuid, 'element')}{extension}")
-        taken.add(path)
-        size = None if pd.isna(row.size) else int(row.size)
-        if size is not None and path.is_file() and path.stat().st_size == size:
-            report.skipped += 1
-            report.skipped_bytes += size
-            continue
-        jobs.append((row.url, path, size))
-    total = sum(size or 0 for _, _, size in jobs)
+    jobs = _plan(elements, root, report)
     files_bar = tqdm(total=len(jobs), unit="file", desc="files", disable=not progress)
-    bytes_bar = tqdm(total=total, unit="B", unit_scale=True, desc="bytes",
-                     disable=not progress)
+    bytes_bar = tqdm(total=sum(size or 0 for _, _, size in jobs), unit="B", unit_scale=True,
+                     desc="bytes", disable=not progress)
     client = AsyncClient(token, base_url, **client_options)
 
     async def one(url: str, path: Path, size: int | None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             written = await client.transport.download(url, path, size=size,
-                                            callback=_Progress(bytes_bar))
+                                                      callback=_Progress(bytes_bar))
         except (WebcoosError, OSError) as exc:
             report.failed.append((url, str(exc)))
         else:
@@ -154,3 +140,23 @@ def download(elements: pd.DataFrame, root: str | os.PathLike, *, token: str | No
         bytes_bar.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _plan(elements: pd.DataFrame, root: Path, report: DownloadReport
+          ) -> list[tuple[str, Path, int | None]]:
+    """``(url, path, size)`` of the files to fetch; complete ones are counted as skipped."""
+    jobs = []
+    taken: set[Path] = set()
+    for row in elements.itertuples(index=False):
+        path = local_path(root, row.asset, row.product, row.time, row.filename, row.uuid)
+        if path in taken:  # two labels made safe to one name: keep both files
+            stem, extension = os.path.splitext(path.name)
+            path = path.with_name(f"{stem}-{safe_name(row.uuid, 'element')}{extension}")
+        taken.add(path)
+        size = None if pd.isna(row.size) else int(row.size)
+        if size is not None and path.is_file() and path.stat().st_size == size:
+            report.skipped += 1
+            report.skipped_bytes += size
+            continue
+        jobs.append((row.url, path, size))
+    return jobs

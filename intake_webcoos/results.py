@@ -10,17 +10,15 @@ with empty detection columns, so "nothing detected" is not lost.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 import pandas as pd
-from fsspec.asyn import get_loop, sync
 
 from .api.sync import Client
 from .api.times import TimeLike
 from .errors import ResultsFormatError, WebcoosError
-from .fetch import file_client
+from .fetch import fetch_batch
 
 ELEMENT_COLUMNS = ("time", "asset", "product", "url", "filename")
 
@@ -118,40 +116,31 @@ def read_results(asset: str, product: str, start: TimeLike | None = None,
     if on_error not in ("raise", "report"):
         raise ValueError(f"on_error must be 'raise' or 'report', not {on_error!r}")
     elements = Client(token, base_url).elements(asset, product, start, end)
-    client = file_client()
-
-    async def fetch_all() -> list[bytes | Exception]:
-        async def one(url: str) -> bytes | Exception:
-            try:
-                return await client.fetch(url)
-            except (WebcoosError, FileNotFoundError) as exc:
-                return exc
-        return await asyncio.gather(*(one(u) for u in elements["url"]))
-
-    bodies = sync(get_loop(), fetch_all) if len(elements) else []
+    bodies = fetch_batch(tuple(elements["url"])) if len(elements) else []
     frames, errors = [], []
     for element, body in zip(elements.itertuples(index=False), bodies, strict=True):
         try:
             if isinstance(body, Exception):
                 raise body
-            table = detections_frame(parse_records(body, element.url))
+            frames.append(_element_table(element, parse_records(body, element.url)))
         except (ResultsFormatError, WebcoosError, FileNotFoundError) as exc:
             if on_error == "raise":
                 raise
             errors.append((element.url, str(exc)))
-            continue
-        # Fields of the record named like the element's columns keep a prefix.
-        table = table.rename(columns={c: f"record_{c}" for c in ELEMENT_COLUMNS
-                                      if c in table.columns})
-        table.insert(0, "filename", element.filename)
-        table.insert(0, "url", element.url)
-        table.insert(0, "product", element.product)
-        table.insert(0, "asset", element.asset)
-        table.insert(0, "time", element.time)
-        frames.append(table)
     columns = [*ELEMENT_COLUMNS, "detection"]
     frame = (pd.concat(frames, ignore_index=True) if frames
              else pd.DataFrame({c: pd.Series(dtype="object") for c in columns}))
     frame["time"] = pd.to_datetime(frame["time"], utc=True).astype("datetime64[ns, UTC]")
     frame.attrs["errors"] = errors
     return frame
+
+
+def _element_table(element: Any, records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One element's detections, led by the element's own columns."""
+    table = detections_frame(records)
+    # Fields of the record named like the element's columns keep a prefix.
+    table = table.rename(columns={c: f"record_{c}" for c in ELEMENT_COLUMNS
+                                  if c in table.columns})
+    for column in reversed(ELEMENT_COLUMNS):
+        table.insert(0, column, getattr(element, column))
+    return table

@@ -27,7 +27,9 @@ from ..errors import (
 )
 from .config import Settings
 from .http import Transport, gc_paused
-from .models import Asset, Element, Page, Product, Service, parse_inventory
+from .inventory import parse_inventory
+from .listings import Element, Page
+from .models import Asset, Product, Service
 from .tables import elements_frame, inventory_frame, thin
 from .times import TimeLike, api_time, time_range, to_timedelta
 

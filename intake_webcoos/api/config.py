@@ -8,7 +8,7 @@ where it is unpickled) and from anything serialised.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from yarl import URL
@@ -88,10 +88,6 @@ class Settings:
     def root(self) -> URL:
         """The API root with a trailing slash, to join paths onto."""
         return URL(self.base_url.rstrip("/") + "/")
-
-    def without_token(self) -> Settings:
-        """A copy that holds no token (what is pickled or saved)."""
-        return replace(self, token=None)
 
     def public_options(self) -> dict[str, Any]:
         """Every setting but the token, as keyword arguments."""

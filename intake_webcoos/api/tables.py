@@ -1,6 +1,6 @@
 """Element listings and inventories as pandas DataFrames.
 
-The elements frame is the contract of DESIGN.md: one row per element, sorted by
+The elements frame is the contract of ``docs/design.md``: one row per element, sorted by
 ``time``, a default RangeIndex, and exactly these columns and dtypes.
 """
 
@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..paths import archive_url, day_folder
-from .models import Element, InventoryBin
+from .inventory import InventoryBin
+from .listings import Element
 
 #: Column name -> dtype of the elements frame, in order.
 ELEMENT_COLUMNS: dict[str, str] = {

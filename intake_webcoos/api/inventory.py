@@ -1,0 +1,148 @@
+"""Service inventories (``/services/{id}/inventory/``): counts and bytes per time bin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .fields import (
+    as_object,
+    as_text,
+    bad_field,
+    field_name,
+    opt_array,
+    opt_int,
+    parse_api_time,
+    required_time,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryBin:
+    """One time bin of a service inventory (``/services/{id}/inventory/``).
+
+    Attributes
+    ----------
+    starting, ending : datetime
+        Bin bounds, UTC.  Daily bins end at the next midnight; monthly bins end
+        at the *start* of the month's last day (the API's convention).
+    has_data : bool
+        Whether any element starts in the bin.
+    count : int
+        Number of elements in the bin.
+    size : int
+        Bytes of those elements.
+    data_starting, data_ending : datetime or None
+        First and last element start in the bin; None for empty bins and for
+        the older five-column inventories.
+    """
+
+    starting: datetime
+    ending: datetime
+    has_data: bool
+    count: int
+    size: int
+    data_starting: datetime | None = None
+    data_ending: datetime | None = None
+
+    @classmethod
+    def from_json(cls, obj: Any, *, where: str = "") -> InventoryBin:
+        """Build from one row as a mapping of column name to value.
+
+        The API sends rows as arrays; :func:`parse_inventory` names their
+        columns from ``meta.fields`` before calling this.
+        """
+        obj = as_object(obj, where or "<inventory row>")
+        for column in ("starting", "ending", "count", "size"):
+            if column not in obj:
+                raise bad_field(field_name(where, column), "an inventory column", None)
+
+        def number(column: str) -> int:
+            # an empty bin may plausibly come as null instead of 0
+            return opt_int(obj[column], field_name(where, column)) or 0
+
+        count = number("count")
+        return cls(
+            starting=required_time(obj["starting"], field_name(where, "starting")),
+            ending=required_time(obj["ending"], field_name(where, "ending")),
+            has_data=(
+                _flag(obj["has_data"], field_name(where, "has_data")) if "has_data" in obj
+                else count > 0
+            ),
+            count=count,
+            size=number("size"),
+            data_starting=parse_api_time(obj.get("data_starting"),
+                                         field_name(where, "data_starting")),
+            data_ending=parse_api_time(obj.get("data_ending"), field_name(where, "data_ending")),
+        )
+
+
+_FLAGS: dict[Any, bool] = {1: True, 0: False, "1": True, "0": False, "true": True, "false": False}
+
+
+def _flag(value: Any, name: str) -> bool:
+    """``has_data``: typed bool but sent as 1/0; accept true/false and their strings."""
+    if type(value) is bool:
+        return value
+    if type(value) is str:
+        value = value.strip().lower()
+    if type(value) in (int, str) and value in _FLAGS:
+        return _FLAGS[value]
+    raise bad_field(name, "1, 0, true or false", value)
+
+
+def parse_inventory(payload: Any) -> dict[str, tuple[InventoryBin, ...]]:
+    """Parse a service inventory into bins per resolution.
+
+    Parameters
+    ----------
+    payload : dict or list
+        The ``/services/{id}/inventory/`` response, ``{"results": [...]}``, or
+        the bare ``results`` list.  Each result names its columns in
+        ``meta.fields``; they are matched by name, so both the seven-column form
+        and the older five-column form (no ``data_*``) work.
+
+    Returns
+    -------
+    dict of str to tuple of InventoryBin
+        Bins keyed by the result's ``name`` (``"daily"``, ``"weekly"``,
+        ``"monthly"``), in payload order; empty when the service has no data.
+
+    Raises
+    ------
+    ResponseFormatError
+        If the payload does not have this shape.
+    """
+    if type(payload) is list:
+        results, where = payload, ""
+    else:
+        payload = as_object(payload, "<inventory>")
+        results = opt_array(payload.get("results"), "results")
+        where = "results"
+
+    inventory: dict[str, tuple[InventoryBin, ...]] = {}
+    for i, result in enumerate(results):
+        at = f"{where}[{i}]"
+        result = as_object(result, at)
+        name = as_text(result.get("name"), field_name(at, "name"))
+        if name in inventory:
+            raise bad_field(field_name(at, "name"), "a name not used by an earlier result", name)
+        fields_name = field_name(at, "meta.fields")
+        meta = as_object(result.get("meta"), field_name(at, "meta"))
+        columns = []
+        for j, spec in enumerate(opt_array(meta.get("fields"), fields_name)):
+            # tolerate the abbreviated form where a field is just its name
+            column = spec if type(spec) is str \
+                else as_object(spec, f"{fields_name}[{j}]").get("name")
+            columns.append(as_text(column, f"{fields_name}[{j}].name"))
+        rows = []
+        values_name = field_name(at, "values")
+        for j, row in enumerate(opt_array(result.get("values"), values_name)):
+            row_name = f"{values_name}[{j}]"
+            if not isinstance(row, list | tuple) or len(row) != len(columns):
+                raise bad_field(row_name, f"an array of {len(columns)} values (meta.fields)", row)
+            record = dict(zip(columns, row, strict=True))
+            rows.append(InventoryBin.from_json(record, where=row_name))
+        inventory[name] = tuple(rows)
+    return inventory
