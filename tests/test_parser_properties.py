@@ -31,7 +31,7 @@ from intake_webcoos.api.models import (
     parse_inventory,
 )
 from intake_webcoos.api.times import api_time, time_range, to_utc
-from intake_webcoos.server.app import parse_query_time
+from intake_webcoos.server.api_origin import parse_query_time
 
 from .test_models import INVENTORY_7COL, RAW_STAGE_SERVICES, make_element, raw_asset
 

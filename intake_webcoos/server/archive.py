@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -203,10 +203,6 @@ class Holdings:
     def element_uuid(self, epoch: int) -> str:
         return made_up_uuid(self.service.uuid, str(int(epoch)))
 
-    def end_of(self, epoch: int) -> int | None:
-        """End time of an element: equal to its start for result products, else None."""
-        return int(epoch) if self.service.kind.has_end else None
-
 
 @dataclass(frozen=True)
 class InventoryRow:
@@ -337,13 +333,3 @@ class Archive:
                 i = h.index_of_key(key)
                 return None if i is None else (h, i)
         return None
-
-    def iter_elements(self, service: str, start: float | None = None,
-                      end: float | None = None) -> Iterator[tuple[Holdings, int]]:
-        """``(holdings, index)`` of each element of ``service`` with start in ``[start, end]``."""
-        h = self.holdings(service)
-        if h is None:
-            return
-        lo, hi = h.index_range(start, end)
-        for i in range(lo, hi):
-            yield h, i

@@ -63,10 +63,6 @@ class ProductKind:
     service_label: str | None = None
 
     @property
-    def is_stream(self) -> bool:
-        return self.extension == ""
-
-    @property
     def is_image(self) -> bool:
         return self.extension == "jpg"
 
@@ -268,5 +264,3 @@ CAMERAS: tuple[CameraSpec, ...] = (
         outage_days=(4,),
     ),
 )
-
-CAMERAS_BY_SLUG: dict[str, CameraSpec] = {c.slug: c for c in CAMERAS}

@@ -62,10 +62,6 @@ class Faults:
         if self.latency < 0 or self.slow_seconds < 0:
             raise ValueError("latency and slow_seconds must be >= 0")
 
-    @property
-    def active(self) -> bool:
-        return self != Faults(seed=self.seed)
-
 
 @dataclass
 class FaultState:

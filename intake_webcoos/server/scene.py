@@ -392,27 +392,37 @@ class SceneRenderer:
         sea_fraction = np.clip((rows - horizon) / (shoreline - horizon), 0.0, 1.0) ** 0.7
         sea = _blend(cam.sea_far_rgb, cam.sea_near_rgb, sea_fraction) * swell[:, np.newaxis]
 
-        # A crest is a sharp front with foam trailing seaward of it; it whitens
-        # from the breakpoint and gets brighter as it runs up to the shore.
-        crest = np.where(
-            behind_crest >= 0.0,
-            np.exp(-np.maximum(behind_crest - 0.04, 0.0) / 0.25),
-            np.exp(-((behind_crest / 0.03) ** 2)),
-        )
-        breaker_distance = cam.breaker_distance_m
-        beyond_breakpoint = (seaward - breaker_distance) / (0.12 * breaker_distance)
-        breaking = 1.0 / (1.0 + np.exp(np.minimum(beyond_breakpoint, 50.0)))  # no overflow
-        whitening = breaking * (1.0 - 0.3 * np.minimum(seaward / breaker_distance, 1.0))
-        crest_foam = 0.95 * resolved * whitening * crest
-
-        # The residual foam next to the shore widens each time a bore arrives.
-        surf_width = cam.surf_foam_width_m * (1.0 + 0.35 * math.cos(2.0 * math.pi * wave_phase))
-        surf_foam = 0.6 * np.exp(-seaward / surf_width)
-        foam = 1.0 - (1.0 - crest_foam) * (1.0 - surf_foam)
-
+        foam = _foam(cam, seaward, behind_crest, resolved, wave_phase)
         land = np.clip(landward + 0.5, 0.0, 1.0)  # one-row soft waterline
         sea_colour = _blend(sea, _FOAM_RGB, foam) * (1.0 - land)[:, np.newaxis]
         wet_rows = 0.025 * self.height
         wetness = 1.0 / (1.0 + np.exp(np.minimum((landward - wet_rows) / (0.2 * wet_rows), 50.0)))
         sand_weight = land * (1.0 - _WET_SAND_DARKENING * wetness)
         return sea_colour.astype(np.float32), sand_weight.astype(np.float32)
+
+
+def _foam(cam: _Camera, seaward: np.ndarray, behind_crest: np.ndarray, resolved: np.ndarray,
+          wave_phase: float) -> np.ndarray:
+    """Foam cover (0-1) over the shoreline-parallel coordinate: breaking crests and surf.
+
+    `seaward` is metres seaward of the waterline, `behind_crest` the wave phase
+    relative to the nearest crest (positive seaward of it), `resolved` how far
+    waves are drawable there, `wave_phase` the phase of the wave cycle at the shore.
+    """
+    # A crest is a sharp front with foam trailing seaward of it; it whitens
+    # from the breakpoint and gets brighter as it runs up to the shore.
+    crest = np.where(
+        behind_crest >= 0.0,
+        np.exp(-np.maximum(behind_crest - 0.04, 0.0) / 0.25),
+        np.exp(-((behind_crest / 0.03) ** 2)),
+    )
+    breaker_distance = cam.breaker_distance_m
+    beyond_breakpoint = (seaward - breaker_distance) / (0.12 * breaker_distance)
+    breaking = 1.0 / (1.0 + np.exp(np.minimum(beyond_breakpoint, 50.0)))  # no overflow
+    whitening = breaking * (1.0 - 0.3 * np.minimum(seaward / breaker_distance, 1.0))
+    crest_foam = 0.95 * resolved * whitening * crest
+
+    # The residual foam next to the shore widens each time a bore arrives.
+    surf_width = cam.surf_foam_width_m * (1.0 + 0.35 * math.cos(2.0 * math.pi * wave_phase))
+    surf_foam = 0.6 * np.exp(-seaward / surf_width)
+    return 1.0 - (1.0 - crest_foam) * (1.0 - surf_foam)

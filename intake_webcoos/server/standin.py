@@ -16,11 +16,13 @@ from urllib.parse import unquote
 import numpy as np
 from aiohttp import web
 
-from .app import API_PREFIX, RecordedRequest, StandInState, api_app, files_app
+from .api_origin import API_PREFIX, api_app
 from .archive import DEFAULT_DAYLIGHT, DEFAULT_SPAN_DAYS, DEFAULT_SPAN_END, Archive, Holdings
 from .faults import Faults
+from .file_origin import files_app
 from .files import FileBodies
 from .payloads import Payloads
+from .state import RecordedRequest, StandInState
 from .video import VideoSettings
 
 HOST = "127.0.0.1"
@@ -292,9 +294,6 @@ class StandIn:
         if obj is None:
             raise KeyError(slug)
         return obj
-
-    def inventory_json(self, asset: str, product: str) -> dict[str, Any]:
-        return self.state.payloads.inventory(self.holdings(asset, product))
 
 
 def _epoch(value: Any) -> float | None:

@@ -1,0 +1,63 @@
+"""What the stand-in's origins share: the holdings, the faults, what they received.
+
+Both aiohttp applications (the API origin and the file origin) take one
+:class:`StandInState`; :class:`~intake_webcoos.server.StandIn` reads it to
+answer tests' questions (requests seen, peak concurrency, ground truth).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from .archive import Archive
+from .faults import FaultState
+from .files import FileBodies
+from .payloads import Payloads
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the stand-in received it (for tests to inspect)."""
+
+    origin: str
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class StandInState:
+    """What both applications share."""
+
+    archive: Archive
+    payloads: Payloads
+    bodies: FileBodies
+    token: str
+    api_faults: FaultState = field(default_factory=FaultState)
+    file_faults: FaultState = field(default_factory=FaultState)
+    record: Callable[[RecordedRequest], None] = lambda r: None
+    in_flight: dict[str, int] = field(default_factory=lambda: {"api": 0, "files": 0})
+    peak_in_flight: dict[str, int] = field(default_factory=lambda: {"api": 0, "files": 0})
+
+
+def recorder(origin: str, state: StandInState):
+    """A middleware that records each request and counts how many are in flight at once."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        state.record(RecordedRequest(origin, request.method, request.path,
+                                     dict(request.query), dict(request.headers)))
+        state.in_flight[origin] += 1
+        state.peak_in_flight[origin] = max(state.peak_in_flight[origin], state.in_flight[origin])
+        try:
+            return await handler(request)
+        finally:
+            state.in_flight[origin] -= 1
+
+    return middleware
