@@ -7,6 +7,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from datetime import datetime, timedelta
@@ -469,6 +470,34 @@ def test_fault_rates_are_validated():
         Faults(error_rate=0.7, drop_rate=0.5)
     with pytest.raises(ValueError):
         Faults(latency=-1)
+
+
+# -- waiting for requests ------------------------------------------------------------------------
+def test_wait_for_requests_wakes_when_enough_have_arrived(standin):
+    url = _first_url(standin)["url"]
+    standin.clear_requests()
+    assert not standin.wait_for_requests("files", 1, timeout=0.01)  # none yet: times out
+    requests = threading.Thread(target=lambda: [http(url) for _ in range(3)])
+    requests.start()
+    try:
+        assert standin.wait_for_requests("files", 3, timeout=30)
+    finally:
+        requests.join()
+    assert len(standin.requests_to("files")) == 3
+    assert standin.wait_for_requests("files", 2, timeout=0)  # already there: at once
+    assert not standin.wait_for_requests("files", 4, timeout=0.01)
+    assert not standin.wait_for_requests("api", 1, timeout=0.01)  # counted per origin
+    standin.clear_requests()
+    assert not standin.wait_for_requests("files", 1, timeout=0.01)  # counted from the clear
+
+
+def test_wait_for_requests_counts_every_attempt(standin):
+    standin.clear_requests()
+    with standin.faults(api=Faults(error_rate=1.0)):
+        for _ in range(2):
+            assert http(f"{standin.origin}/u/api/me/", TOKEN).status >= 500
+    assert standin.wait_for_requests("api", 2, timeout=0)
+    assert not standin.wait_for_requests("api", 3, timeout=0)
 
 
 # -- starting it from the shell -------------------------------------------------
