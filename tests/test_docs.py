@@ -75,7 +75,7 @@ def _blocks(page: str) -> list[str]:
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if _blocks(p)])
-def test_docs_examples_run(page, standin, monkeypatch, tmp_path):
+def test_docs_examples_run(page, api_env, monkeypatch, tmp_path):
     """Every ```python example of a page runs, in order, against the stand-in."""
     pytest.importorskip("matplotlib")
     import matplotlib
@@ -83,8 +83,6 @@ def test_docs_examples_run(page, standin, monkeypatch, tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    monkeypatch.setenv("WEBCOOS_API_TOKEN", standin.token)
-    monkeypatch.setenv("WEBCOOS_API_URL", standin.api_url)
     monkeypatch.chdir(ROOT)  # the intake page opens catalogs/*.yaml
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     namespace: dict = {"__name__": f"docs.{page}"}
