@@ -26,6 +26,7 @@ from .helpers import (
     cli_env,
     client_defaults,
     console_script,
+    fresh_python,
     kill_after_file_requests,
     label_of,
     url_of,
@@ -145,6 +146,16 @@ def test_help_lists_every_command_and_serve_has_its_own():
     out = subprocess.run([console_script(), "serve", "--help"], capture_output=True,
                          text=True, check=True, timeout=60).stdout
     assert "--api-error-rate" in out and "--files-latency" in out
+
+
+def test_the_command_line_does_not_import_the_server():
+    """Only ``serve`` needs the stand-in; importing the CLI, or asking for help, must not."""
+    code = ("import sys; from click.testing import CliRunner; import intake_webcoos.cli as cli; "
+            "imported = [m for m in sys.modules if m.startswith('intake_webcoos.server')]; "
+            "r = CliRunner().invoke(cli.main, ['--help']); "
+            "helped = [m for m in sys.modules if m.startswith('intake_webcoos.server')]; "
+            "print(imported, helped, r.exit_code, 'serve' in r.output)")
+    assert fresh_python(code).split() == ["[]", "[]", "0", "True"]
 
 
 def test_download_killed_and_resumed(standin, tmp_path):

@@ -2,7 +2,8 @@
 
 timex, variance, brightest, darkest, gray and timestacks equal numpy's on the
 same frames, stay lazy, bin by time, and show the stand-in's scene (sea above
-sand, the tide moving the shoreline).
+sand, the tide moving the shoreline).  The accessor is registered on xarray's
+objects however xarray and intake_webcoos are imported.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import xarray as xr
 
 from intake_webcoos import open_images
 
-from .helpers import CAMERA, STILLS, TOKEN
+from .helpers import CAMERA, STILLS, TOKEN, fresh_python
 
 
 def test_products_equal_numpy(stills_hour):
@@ -84,3 +85,17 @@ def test_timestack_shows_sea_above_sand_and_the_tide(standin):
     assert np.abs(measured - expected).max() <= 3
     assert np.ptp(measured) >= 0.03 * 180  # the tide moves the shoreline
     assert np.corrcoef(measured, expected)[0, 1] > 0.95
+
+
+# -- the accessor's registration ---------------------------------------------------------------
+@pytest.mark.parametrize("imports", [
+    "import intake_webcoos; import xarray as xr",
+    "import xarray as xr; import intake_webcoos",
+    "import intake; import xarray as xr",  # intake imports our entry point, nothing more
+], ids=["package first", "xarray first", "through intake"])
+def test_the_accessor_is_registered_whatever_the_import_order(imports):
+    code = (f"{imports}; import sys; "
+            "print(type(xr.Dataset().webcoos).__name__, type(xr.DataArray().webcoos).__name__, "
+            "'intake_webcoos.imaging' in sys.modules)")
+    out = fresh_python(code).split()
+    assert out[:2] == ["_Accessor", "_Accessor"] and out[2] == "True"
