@@ -1,17 +1,17 @@
-"""Shared fixtures: a stand-in WebCOOS server on loopback, and a tiny HTTP helper."""
+"""Fixtures shared by the test modules, and the ``--live`` option.
+
+Plain helpers (constants, the ``http`` helper, hostile servers, payloads) are in
+``helpers.py``; no test module imports another.
+"""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
-
 import pytest
 
+from intake_webcoos import open_images
 from intake_webcoos.server import StandIn
 
-TOKEN = "test-token-0123456789"
+from .helpers import CAMERA, HOUR, STILLS, TOKEN
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,25 +39,23 @@ def standin():
         yield s
 
 
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
+@pytest.fixture
+def api_env(standin, monkeypatch: pytest.MonkeyPatch):
+    """``WEBCOOS_API_TOKEN`` and ``WEBCOOS_API_URL`` name the stand-in (as a user sets them)."""
+    monkeypatch.setenv("WEBCOOS_API_TOKEN", TOKEN)
+    monkeypatch.setenv("WEBCOOS_API_URL", standin.api_url)
+    return standin
 
 
-def http(url: str, token: str | None = None, method: str = "GET", timeout: float = 30,
-         **headers: str) -> Answer:
-    """One plain HTTP request with the standard library (independent of our client)."""
-    if token is not None:
-        headers["Authorization"] = f"Token {token}"
-    request = urllib.request.Request(url, method=method,
-                                     headers={k.replace("_", "-"): v for k, v in headers.items()})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as r:
-            return Answer(r.status, dict(r.headers), r.read())
-    except urllib.error.HTTPError as e:
-        return Answer(e.code, dict(e.headers), e.read())
+@pytest.fixture
+def no_token(standin, monkeypatch: pytest.MonkeyPatch):
+    """No ``WEBCOOS_API_TOKEN`` in the environment; ``WEBCOOS_API_URL`` names the stand-in."""
+    monkeypatch.delenv("WEBCOOS_API_TOKEN", raising=False)
+    monkeypatch.setenv("WEBCOOS_API_URL", standin.api_url)
+    return standin
+
+
+@pytest.fixture(scope="session")
+def stills_hour(standin):
+    """The lazy cube of an hour of CAMERA's stills (60 frames of 320x180)."""
+    return open_images(CAMERA, STILLS, *HOUR, token=TOKEN, base_url=standin.api_url)

@@ -1,46 +1,51 @@
-"""The API client against the stand-in, over loopback HTTP."""
+"""The WebCOOS calls (api/client.py) against the stand-in, over loopback HTTP.
+
+Cameras and their products, element listings (the frame contract, day windows,
+pages, ``every``), inventories, latest elements; listings from servers whose pages
+do not add up; user mistakes named with what to do.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import pickle
-import subprocess
-import sys
-import threading
+import json
+import urllib.error
 
-import numpy as np
 import pandas as pd
 import pytest
 from aiohttp import web
 
 from intake_webcoos import AsyncClient, Client
-from intake_webcoos.api import (
-    ForeignOriginError,
+from intake_webcoos.api.client import day_windows
+from intake_webcoos.api.tables import ELEMENT_COLUMNS
+from intake_webcoos.errors import (
     IncompleteListingError,
     InvalidTimeError,
-    InvalidTokenError,
-    MissingTokenError,
-    NoFilesError,
-    ServerError,
     UnknownAssetError,
     UnknownProductError,
 )
-from intake_webcoos.api.client import day_windows
-from intake_webcoos.api.tables import ELEMENT_COLUMNS
-from intake_webcoos.server import Faults
 
-from .conftest import TOKEN
+from .helpers import (
+    API_PREFIX,
+    CAMERA,
+    DAY,
+    STILLS,
+    TOKEN,
+    elements_requests,
+    fronted,
+    label_of,
+    size_of,
+    time_of,
+    upstream,
+    url_of,
+)
 
-CAMERA, STILLS = "waikiki_sheraton", "one-minute-stills"
-DAY_START, DAY_END = "2025-09-10T00:00:00Z", "2025-09-10T23:59:59Z"
+DAY_START, DAY_END = DAY
 
 
 @pytest.fixture
-def client(standin, monkeypatch):
-    monkeypatch.delenv("WEBCOOS_API_TOKEN", raising=False)
-    monkeypatch.delenv("WEBCOOS_API_URL", raising=False)
-    c = Client(token=TOKEN, base_url=standin.api_url, backoff=0.01, max_backoff=0.05)
+def client(no_token):
+    c = Client(token=TOKEN, base_url=no_token.api_url, backoff=0.01, max_backoff=0.05)
     yield c
     c.close()
 
@@ -49,10 +54,10 @@ def truth_frame(standin, asset, product, start, end) -> pd.DataFrame:
     """What the stand-in holds, shaped by hand (not by our frame builder)."""
     rows = standin.elements(asset, product, start, end)
     return pd.DataFrame({
-        "time": pd.to_datetime([e["data"]["extents"]["temporal"]["min"] for e in rows], utc=True),
-        "filename": [e["data"]["common"]["label"] for e in rows],
-        "url": [e["data"]["properties"]["url"] for e in rows],
-        "size": [e["data"]["properties"]["size"] for e in rows],
+        "time": pd.to_datetime([time_of(e) for e in rows], utc=True),
+        "filename": [label_of(e) for e in rows],
+        "url": [url_of(e) for e in rows],
+        "size": [size_of(e) for e in rows],
         "uuid": [e["uuid"] for e in rows],
     })
 
@@ -115,7 +120,7 @@ def test_multi_day_listing_uses_day_windows(client, standin):
     frame = client.elements(CAMERA, STILLS, "2025-09-05", "2025-09-12T12:00")
     assert_same_elements(frame, truth_frame(standin, CAMERA, STILLS, "2025-09-05",
                                             "2025-09-12T12:00"))
-    listed = [r for r in standin.requests_to("api") if r.path.endswith("/elements/")]
+    listed = elements_requests(standin)
     assert len(listed) == 8  # one request per UTC day (each under 1000 elements)
     assert all(r.query["page_size"] == "1000" for r in listed)
     assert frame["uuid"].is_unique
@@ -139,7 +144,7 @@ def test_pages_are_fetched_concurrently_and_counted(standin):
     client = Client(token=TOKEN, base_url=standin.api_url, page_size=50)
     standin.clear_requests()
     frame = client.elements(CAMERA, STILLS, DAY_START, DAY_END)
-    pages = [r for r in standin.requests_to("api") if r.path.endswith("/elements/")]
+    pages = elements_requests(standin)
     assert len(pages) == -(-len(frame) // 50)
     assert sorted(int(r.query.get("page", 1)) for r in pages) == list(range(1, len(pages) + 1))
     assert_same_elements(frame, truth_frame(standin, CAMERA, STILLS, DAY_START, DAY_END))
@@ -159,12 +164,6 @@ def test_every_on_unaligned_video(client, standin):
     assert bins.is_unique and len(thinned) > 10
     assert (thinned["time"].dt.second != 0).any()  # not aligned: minute-modulo would drop them
     assert (thinned["duration"] == standin.bodies.video.seconds).all()
-
-
-def test_empty_night_range_has_the_right_shape(client):
-    frame = client.elements(CAMERA, STILLS, "2025-09-10T09:00Z", "2025-09-10T11:00Z")
-    assert frame.empty and list(frame.columns) == list(ELEMENT_COLUMNS)
-    assert str(frame["time"].dtype) == "datetime64[ns, UTC]"
 
 
 def test_result_products_have_end_times(client):
@@ -225,150 +224,19 @@ def test_inventory_is_cached(client, standin):
     assert len(standin.requests_to("api")) == before
 
 
-# -- files -----------------------------------------------------------------
-def test_fetch_sends_no_token_to_the_file_origin(client, standin):
-    element = standin.elements(CAMERA, STILLS, DAY_START, DAY_END)[0]
-    url = element["data"]["properties"]["url"]
-    standin.clear_requests()
-    assert client.fetch(url) == standin.file_bytes(url)
-    assert client.fetch(url, 10, 20) == standin.file_bytes(url)[10:20]
-    files = standin.requests_to("files")
-    assert len(files) == 2
-    assert all("Authorization" not in r.headers for r in files)
-    api = [r for r in standin.requests if r.origin == "api"]
-    assert api == []  # nothing else was asked
-    with pytest.raises(FileNotFoundError):
-        client.fetch(url.replace(".jpg", ".png"))
-
-
-# -- faults ------------------------------------------------------------------
-@pytest.mark.parametrize("faults", [
-    Faults(error_rate=0.2, seed=1),
-    Faults(throttle_rate=0.2, retry_after="0", seed=2),
-    Faults(drop_rate=0.2, seed=3),
-    Faults(truncate_rate=0.2, seed=4),
-    Faults(error_rate=0.1, throttle_rate=0.05, retry_after="0", drop_rate=0.05, seed=5),
-], ids=["5xx", "429", "drop", "truncate", "mixed"])
-def test_listing_survives_faults(standin, faults):
-    clean = Client(token=TOKEN, base_url=standin.api_url, page_size=100)
-    expected = clean.elements(CAMERA, STILLS, "2025-09-09", "2025-09-11")
-    faulty = Client(token=TOKEN, base_url=standin.api_url, page_size=100, retries=8,
-                    backoff=0.01, max_backoff=0.05)
-    with standin.faults(api=faults):
-        got = faulty.elements(CAMERA, STILLS, "2025-09-09", "2025-09-11")
-        injected = sum(standin.fault_counts("api").values())
-    assert injected > 0
-    pd.testing.assert_frame_equal(got, expected)
-
-
-def test_persistent_failure_raises_after_the_configured_attempts(standin):
-    client = Client(token=TOKEN, base_url=standin.api_url, retries=3, backoff=0.01)
-    client.assets()
-    standin.clear_requests()
-    with standin.faults(api=Faults(error_rate=1.0, error_statuses=(503,))), \
-            pytest.raises(ServerError) as info:
-        client.elements(CAMERA, STILLS, DAY_START, DAY_END)
-    assert info.value.status == 503 and info.value.attempts == 3
-    assert "/elements/" in str(info.value) and "503" in str(info.value)
-    assert len(standin.requests_to("api")) == 3
-
-
-def test_retry_after_is_honoured(standin):
-    client = Client(token=TOKEN, base_url=standin.api_url, retries=2, backoff=0.0)
-    import time
-
-    with standin.faults(api=Faults(throttle_rate=1.0, retry_after="0.3")):
-        t0 = time.perf_counter()
-        with pytest.raises(ServerError) as info:
-            client.me()
-        assert time.perf_counter() - t0 >= 0.3
-    assert info.value.status == 429
-
-
-# -- a server that breaks the rules ------------------------------------------------
-class OtherServer:
-    """A tiny aiohttp server on loopback whose answers a test chooses."""
-
-    def __init__(self, routes) -> None:
-        self.app = web.Application()
-        for path, handler in routes.items():
-            self.app.router.add_get(path, handler)
-        self.seen: list[dict] = []
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-
-    def __enter__(self) -> OtherServer:
-        async def start():
-            self.runner = web.AppRunner(self.app)
-            await self.runner.setup()
-            site = web.TCPSite(self.runner, "127.0.0.1", 0)
-            await site.start()
-            self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-
-        def run():
-            self.loop.run_until_complete(start())
-            self.ready.set()
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        self.ready.wait()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result()
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join()
-
-
-def test_foreign_next_link_is_refused(standin):
-    async def assets(request):
-        return web.json_response({"results": [], "pagination": {
-            "count": 2, "next": f"{standin.files_url}/webcoos/api/v1/assets/?page=2"}})
-
-    with OtherServer({"/webcoos/api/v1/assets/": assets}) as other:
-        client = Client(token=TOKEN, base_url=f"{other.url}/webcoos/api/v1")
-        standin.clear_requests()
-        with pytest.raises(ForeignOriginError, match="Refusing to send the WebCOOS token"):
-            client.assets()
-    assert standin.requests == []  # not even a request without the token
-
-
-def test_redirect_to_another_origin_is_refused(standin):
-    async def me(request):
-        raise web.HTTPFound(f"{standin.files_url}/u/api/me/")
-
-    with OtherServer({"/u/api/me/": me}) as other:
-        client = Client(token=TOKEN, base_url=f"{other.url}/webcoos/api/v1")
-        standin.clear_requests()
-        with pytest.raises(ForeignOriginError):
-            client.me()
-    assert standin.requests == []
-
-
+# -- listings from servers whose pages do not add up ---------------------------------------
 def test_next_links_without_page_numbers_are_followed(standin):
     """A server that only gives count/next (no page numbers), backed by the stand-in."""
-    import json
-    import urllib.request
-
     async def elements(request):
-        query = dict(request.query)
-        with urllib.request.urlopen(urllib.request.Request(
-                f"{standin.api_url}/elements/?" + "&".join(f"{k}={v}" for k, v in query.items()),
-                headers={"Authorization": f"Token {TOKEN}"})) as r:
-            payload = json.loads(r.read())
+        payload = upstream(standin, request)
         block = payload["pagination"]
         nxt = block["next"] and block["next"].replace(standin.origin, other.url)
         return web.json_response({"results": payload["results"], "pagination": {
             "count": block["count"], "start_index": block["start_index"],
             "end_index": block["end_index"], "next": nxt}})
 
-    async def assets(request):
-        return web.json_response({"results": [standin.asset_json(CAMERA)]})
-
-    with OtherServer({"/webcoos/api/v1/elements/": elements,
-                      "/webcoos/api/v1/assets/": assets}) as other:
-        client = Client(token=TOKEN, base_url=f"{other.url}/webcoos/api/v1", page_size=90)
+    with fronted(standin, elements) as other:
+        client = Client(token=TOKEN, base_url=f"{other.url}{API_PREFIX}", page_size=90)
         frame = client.elements(CAMERA, STILLS, DAY_START, DAY_END)
     assert_same_elements(frame, truth_frame(standin, CAMERA, STILLS, DAY_START, DAY_END))
 
@@ -376,18 +244,56 @@ def test_next_links_without_page_numbers_are_followed(standin):
 def test_short_listing_raises(standin):
     """A server whose pages do not add up to its count: an error, never a short frame."""
     async def elements(request):
-        return web.json_response({"results": standin.elements(CAMERA, STILLS, DAY_START,
-                                                              DAY_START)[:0],
-                                  "pagination": {"count": 5, "next": None}})
+        return web.json_response({"results": [], "pagination": {"count": 5, "next": None}})
 
-    async def assets(request):
-        return web.json_response({"results": [standin.asset_json(CAMERA)]})
-
-    with OtherServer({"/webcoos/api/v1/elements/": elements,
-                      "/webcoos/api/v1/assets/": assets}) as other:
-        client = Client(token=TOKEN, base_url=f"{other.url}/webcoos/api/v1")
+    with fronted(standin, elements) as other:
+        client = Client(token=TOKEN, base_url=f"{other.url}{API_PREFIX}")
         with pytest.raises(IncompleteListingError, match="did not add up"):
             client.elements(CAMERA, STILLS, DAY_START, DAY_END)
+
+
+def test_pages_announced_but_missing_raise_incomplete_listing(standin):
+    """total_pages says one more page than there is; that page answers 404 'Invalid page.'"""
+    seen: list[str] = []
+
+    async def elements(request: web.Request) -> web.Response:
+        seen.append(request.query.get("page", "1"))
+        try:
+            payload = upstream(standin, request)
+        except urllib.error.HTTPError as error:
+            return web.json_response(json.loads(error.read()), status=error.code)
+        payload["pagination"]["total_pages"] += 1  # the lie
+        return web.json_response(payload)
+
+    with fronted(standin, elements) as other:
+        client = Client(TOKEN, f"{other.url}{API_PREFIX}", page_size=100, backoff=0.01)
+        with pytest.raises(IncompleteListingError) as info:
+            client.elements(CAMERA, STILLS, *DAY)
+    message = str(info.value)
+    assert "does not exist" in message and "Invalid page" in message
+    assert "try again later" in message and "Nothing was returned" in message
+    assert seen.count("1") == 3  # listed again before giving up
+
+
+def test_a_page_that_vanishes_once_is_listed_again(standin):
+    """Elements removed between the first page and the last: listed again, nothing lost."""
+    first_pages = 0
+
+    async def elements(request: web.Request) -> web.Response:
+        nonlocal first_pages
+        page = request.query.get("page", "1")
+        first_pages += page == "1"
+        if page != "1" and first_pages == 1:
+            return web.json_response({"detail": "Invalid page."}, status=404)
+        return web.json_response(upstream(standin, request))
+
+    with fronted(standin, elements) as other:
+        client = Client(TOKEN, f"{other.url}{API_PREFIX}", page_size=100, backoff=0.01)
+        frame = client.elements(CAMERA, STILLS, *DAY)
+    expected = Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, *DAY)
+    assert first_pages == 2
+    assert frame["uuid"].tolist() == expected["uuid"].tolist()
+    assert frame["url"].tolist() == expected["url"].tolist()
 
 
 # -- user mistakes -------------------------------------------------------------
@@ -403,28 +309,10 @@ def test_unknown_product_lists_the_products(client):
     assert "one-minute-stills" in str(info.value) and "video-archive" in str(info.value)
 
 
-def test_stream_only_product(client):
-    with pytest.raises(NoFilesError, match="stream"):
-        client.elements(CAMERA, "video-streams", DAY_START, DAY_END)
-
-
-@pytest.mark.parametrize("start,end", [(DAY_END, DAY_START), ("10/09/2025", DAY_END),
-                                       ("yesterday", DAY_END), (DAY_START, 12)])
+@pytest.mark.parametrize("start,end", [("yesterday", DAY_END), (DAY_START, 12)])
 def test_bad_dates(client, start, end):
     with pytest.raises(InvalidTimeError):
         client.elements(CAMERA, STILLS, start, end)
-
-
-def test_time_inputs_of_every_kind_agree(client):
-    kinds = [
-        ("2025-09-10T18:00:00Z", "2025-09-10T20:00:00+00:00"),
-        (pd.Timestamp("2025-09-10T14:00", tz="America/New_York"), "2025-09-10 20:00"),
-        (np.datetime64("2025-09-10T18:00"), pd.Timestamp("2025-09-10T20:00Z").to_pydatetime()),
-    ]
-    frames = [client.elements(CAMERA, STILLS, a, b) for a, b in kinds]
-    for frame in frames[1:]:
-        pd.testing.assert_frame_equal(frame, frames[0])
-    assert len(frames[0]) > 100
 
 
 def test_every_must_be_a_duration(client):
@@ -432,41 +320,5 @@ def test_every_must_be_a_duration(client):
         client.elements(CAMERA, STILLS, DAY_START, DAY_END, every="sometimes")
 
 
-def test_missing_and_invalid_token(standin, monkeypatch):
-    monkeypatch.delenv("WEBCOOS_API_TOKEN", raising=False)
-    with pytest.raises(MissingTokenError, match="WEBCOOS_API_TOKEN"):
-        Client(base_url=standin.api_url).assets()
-    with pytest.raises(InvalidTokenError, match="refused the token"):
-        Client(token="wrong", base_url=standin.api_url).assets()
-
-
-def test_environment_configuration(standin, monkeypatch):
-    monkeypatch.setenv("WEBCOOS_API_TOKEN", TOKEN)
-    monkeypatch.setenv("WEBCOOS_API_URL", standin.api_url)
+def test_environment_configuration(api_env):
     assert Client().me()["username"] == "standin"
-
-
-# -- the token stays secret ------------------------------------------------------
-def test_token_not_in_repr_pickle_or_logs(standin, caplog, monkeypatch):
-    monkeypatch.delenv("WEBCOOS_API_TOKEN", raising=False)
-    client = Client(token=TOKEN, base_url=standin.api_url)
-    with caplog.at_level(logging.DEBUG, logger="intake_webcoos"), \
-            standin.faults(api=Faults(error_rate=0.3, seed=9)):
-        client.elements(CAMERA, STILLS, DAY_START, DAY_END)
-    assert caplog.records  # something was logged, and none of it carries the token
-    assert all(TOKEN not in r.getMessage() for r in caplog.records)
-    for text in (repr(client), str(client), repr(client.aclient), repr(client.settings)):
-        assert TOKEN not in text
-    blob = pickle.dumps(client)
-    assert TOKEN.encode() not in blob
-    assert pickle.loads(blob).settings.token is None  # and nothing in the environment
-
-
-def test_pickled_client_reads_the_token_in_another_process(standin):
-    blob = pickle.dumps(Client(token=TOKEN, base_url=standin.api_url))
-    code = ("import pickle, sys; c = pickle.loads(sys.stdin.buffer.read()); "
-            "print(c.me()['username'])")
-    env = {"WEBCOOS_API_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", code], input=blob, capture_output=True,
-                         env=env, timeout=60, check=True)
-    assert out.stdout.decode().strip() == "standin"

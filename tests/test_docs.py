@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = ("index", "getting-started", "client", "filesystem", "intake", "xarray", "video",
-         "products", "cli", "configuration", "api")
+         "products", "cli", "configuration", "api", "design")
 FIGURES = ("frame.png", "timex.png", "variance.png", "brightest.png", "darkest.png",
            "timex_10min.png", "timestack.png", "wave_timestack.png")
 #: ```python fences are examples that must run; other fences (```text, ```bash,
@@ -64,7 +64,7 @@ def test_docs_api_reference_is_generated(html):
     for name in ("intake_webcoos.api.sync.Client", "intake_webcoos.api.client.AsyncClient",
                  "intake_webcoos.images.open_images", "intake_webcoos.fs.WebcoosFileSystem",
                  "intake_webcoos.imaging.timex", "intake_webcoos.imaging.timestack",
-                 "intake_webcoos.api.config.Settings", "intake_webcoos.api.errors.WebcoosError",
+                 "intake_webcoos.api.config.Settings", "intake_webcoos.errors.WebcoosError",
                  "intake_webcoos.intake_readers.WebcoosCatalogReader",
                  "intake_webcoos.server.StandIn"):
         assert f'id="{name}"' in api, f"{name} is not in the API reference"
@@ -75,7 +75,7 @@ def _blocks(page: str) -> list[str]:
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if _blocks(p)])
-def test_docs_examples_run(page, standin, monkeypatch, tmp_path):
+def test_docs_examples_run(page, api_env, monkeypatch, tmp_path):
     """Every ```python example of a page runs, in order, against the stand-in."""
     pytest.importorskip("matplotlib")
     import matplotlib
@@ -83,8 +83,6 @@ def test_docs_examples_run(page, standin, monkeypatch, tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    monkeypatch.setenv("WEBCOOS_API_TOKEN", standin.token)
-    monkeypatch.setenv("WEBCOOS_API_URL", standin.api_url)
     monkeypatch.chdir(ROOT)  # the intake page opens catalogs/*.yaml
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     namespace: dict = {"__name__": f"docs.{page}"}

@@ -1,12 +1,16 @@
-"""The webcoos:// filesystem against the stand-in."""
+"""The webcoos:// filesystem (fs.py) against the stand-in.
+
+Listing every level (from inventories where it can), paths that do not exist and
+why, find/walk/glob (and a differential test against fsspec's LocalFileSystem),
+reading, atomic ``get``, listing caches, read-only refusals, pickles.  That the
+token never reaches a file host is in ``test_token.py``.
+"""
 
 from __future__ import annotations
 
 import io
 import os
 import pickle
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from itertools import product as combinations
 from pathlib import Path
@@ -19,11 +23,11 @@ from fsspec.callbacks import Callback
 from fsspec.implementations.local import LocalFileSystem, make_path_posix
 from PIL import Image
 
-from intake_webcoos.api import ReadOnlyError, ServerError
+from intake_webcoos.errors import ReadOnlyError, ServerError
 from intake_webcoos.fs import WebcoosFileSystem
 from intake_webcoos.server import Faults, StandIn
 
-from .conftest import TOKEN
+from .helpers import CAMERA, STILLS, TOKEN, elements_requests, fresh_python, label_of, url_of
 
 PRODUCT = "waikiki_sheraton/one-minute-stills"
 DAY = f"{PRODUCT}/2025/09/10"
@@ -36,13 +40,8 @@ def new_fs(standin, **options) -> WebcoosFileSystem:
 
 
 @pytest.fixture
-def fs(standin, monkeypatch):
-    monkeypatch.delenv("WEBCOOS_API_TOKEN", raising=False)
+def fs(standin):
     return new_fs(standin)
-
-
-def elements_requests(standin) -> list:
-    return [r for r in standin.requests_to("api") if r.path.endswith("/elements/")]
 
 
 # -- listing ------------------------------------------------------------------
@@ -58,8 +57,7 @@ def test_ls_every_level(fs, standin):
     files = fs.ls(DAY)
     truth = standin.elements("waikiki_sheraton", "one-minute-stills", "2025-09-10",
                              "2025-09-10T23:59:59")
-    assert [f["name"].rsplit("/", 1)[1] for f in files] == \
-        [e["data"]["common"]["label"] for e in truth]
+    assert [f["name"].rsplit("/", 1)[1] for f in files] == [label_of(e) for e in truth]
     assert [f["size"] for f in files] == [e["data"]["properties"]["size"] for e in truth]
     assert all(f["type"] == "file" for f in files)
     assert fs.ls(f"webcoos://{DAY}/", detail=False) == [f["name"] for f in files]
@@ -125,6 +123,17 @@ def test_empty_day_is_not_found(fs, standin):
 def test_close_matches_in_the_message(fs):
     with pytest.raises(FileNotFoundError, match="waikiki_sheraton"):
         fs.ls("waikiki_sheratn")
+
+
+@pytest.mark.parametrize("path,why", [
+    ("waikiki_sheraten", "Did you mean"),
+    ("waikiki_sheraton/video-streams", "stream"),
+    ("waikiki_sheraton/one-minute-stills/2025/02/30", "not a date"),
+    ("waikiki_sheraton/one-minute-stills/2030", "no data"),
+])
+def test_paths_that_do_not_exist_say_why(api_env, path, why):
+    with pytest.raises(FileNotFoundError, match=why):
+        WebcoosFileSystem(skip_instance_cache=True).ls(path)
 
 
 # -- find, walk, glob ------------------------------------------------------------
@@ -248,10 +257,9 @@ def test_open_read_seek(fs, a_file):
 
 
 @pytest.mark.parametrize("chain", ["blockcache", "simplecache", "filecache"])
-def test_cache_chains(standin, a_file, tmp_path, monkeypatch, chain):
+def test_cache_chains(api_env, a_file, tmp_path, chain):
+    standin = api_env
     path, data = a_file
-    monkeypatch.setenv("WEBCOOS_API_TOKEN", TOKEN)
-    monkeypatch.setenv("WEBCOOS_API_URL", standin.api_url)
     options = {} if chain == "blockcache" else {chain: {"cache_storage": str(tmp_path)}}
     with fsspec.open(f"{chain}::webcoos://{path}", "rb", **options) as f:
         assert f.read() == data
@@ -262,7 +270,7 @@ def test_cache_chains(standin, a_file, tmp_path, monkeypatch, chain):
         assert standin.requests_to("files") == []  # served from the local cache
 
 
-def test_real_consumers(fs, a_file, standin, monkeypatch):
+def test_real_consumers(fs, a_file, api_env):
     path, data = a_file
     with fs.open(path) as f:
         image = Image.open(f)
@@ -272,24 +280,10 @@ def test_real_consumers(fs, a_file, standin, monkeypatch):
         array = iio.imread(f, extension=".jpg")
     assert array.shape == (180, 320, 3)
     np.testing.assert_array_equal(array, np.asarray(Image.open(io.BytesIO(data))))
-    monkeypatch.setenv("WEBCOOS_API_TOKEN", TOKEN)
-    monkeypatch.setenv("WEBCOOS_API_URL", standin.api_url)
     files = fsspec.open_files(f"webcoos://{DAY}/*-18[0-4]???Z.jpg")
     assert len(files) >= 4
     with files[0] as f:
         assert f.read(2) == b"\xff\xd8"
-
-
-def test_no_token_on_the_file_origin(fs, a_file, standin, tmp_path):
-    path, _ = a_file
-    standin.clear_requests()
-    fs.cat_file(path)
-    fs.get(path, str(tmp_path / "x.jpg"))
-    with fs.open(path, block_size=100) as f:
-        f.read()
-    files = standin.requests_to("files")
-    assert len(files) >= 3
-    assert all("Authorization" not in r.headers for r in files)
 
 
 # -- get ---------------------------------------------------------------------------
@@ -332,6 +326,22 @@ def test_bulk_get_is_concurrent(standin, tmp_path):
         peak = standin.peak_in_flight("files")
     assert sorted(os.listdir(tmp_path)) == sorted(p.rsplit("/", 1)[1] for p in paths)
     assert peak > 4
+
+
+def test_a_days_files_read_at_once_list_the_day_once(standin, tmp_path):
+    """``get`` of 60 files looks each one up at once; the day is listed once, not 60 times."""
+    fs = new_fs(standin, retries=2)
+    truth = standin.elements(CAMERA, STILLS, "2025-09-10T18:00", "2025-09-10T18:59:59")
+    paths = [f"{DAY}/{label_of(e)}" for e in truth]
+    # A failed shared listing fails every caller, and is not remembered.
+    with standin.faults(api=Faults(error_rate=1.0)), pytest.raises(ServerError):
+        fs.cat(paths)
+    standin.clear_requests()
+    fs.get(paths, str(tmp_path) + "/")
+    assert len(elements_requests(standin)) == 1  # 720 elements: one page of 1000
+    for element in truth:
+        local = tmp_path / label_of(element)
+        assert local.read_bytes() == standin.file_bytes(url_of(element))
 
 
 def test_colon_file_names(fs, standin, tmp_path):
@@ -390,13 +400,10 @@ def test_writes_are_refused(fs, a_file, call):
     assert fs.exists(path)
 
 
-# -- the token stays secret ------------------------------------------------------------
-def test_token_not_in_json_pickle_or_repr(standin):
-    fs = WebcoosFileSystem(token=TOKEN, base_url=standin.api_url)
-    assert TOKEN not in fs.to_json() and TOKEN not in repr(fs)
-    assert "token" not in fs.storage_options
-    assert TOKEN.encode() not in pickle.dumps(fs)
-    assert fsspec.filesystem("webcoos", token=TOKEN, base_url=standin.api_url).ls(DAY)
+# -- fsspec's registry and pickles -----------------------------------------------------------
+def test_fsspec_builds_the_filesystem_by_its_protocol(standin):
+    fs = fsspec.filesystem("webcoos", token=TOKEN, base_url=standin.api_url)
+    assert isinstance(fs, WebcoosFileSystem) and fs.ls(DAY)
 
 
 def test_pickled_fs_works_in_another_process(standin):
@@ -404,15 +411,11 @@ def test_pickled_fs_works_in_another_process(standin):
     path = fs.ls(DAY, detail=False)[0]
     code = ("import pickle, sys; fs = pickle.loads(sys.stdin.buffer.read()); "
             f"print(len(fs.cat_file({path!r})), fs.info({path!r})['size'])")
-    env = {"WEBCOOS_API_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(fs),
-                         capture_output=True, env=env, timeout=60, check=True)
-    got, declared = out.stdout.decode().split()
+    got, declared = fresh_python(code, stdin=pickle.dumps(fs), WEBCOOS_API_TOKEN=TOKEN).split()
     assert got == declared == str(fs.info(path)["size"])
 
 
-def test_from_json_round_trip(standin, monkeypatch):
-    fs = WebcoosFileSystem(token=TOKEN, base_url=standin.api_url)
-    monkeypatch.setenv("WEBCOOS_API_TOKEN", TOKEN)
+def test_from_json_round_trip(api_env):
+    fs = WebcoosFileSystem(token=TOKEN, base_url=api_env.api_url)
     again = fsspec.AbstractFileSystem.from_json(fs.to_json())
     assert again.ls(PRODUCT, detail=False) == [f"{PRODUCT}/2025"]

@@ -1,12 +1,18 @@
-"""The stand-in WebCOOS server, route by route, over real HTTP on loopback."""
+"""The stand-in WebCOOS server (server/), route by route, over real HTTP on loopback.
+
+Its catalogue, auth, element listings, inventories and file origin; its security
+(loopback only, constant-time token checks, no token echoed); its faults; the
+waits tests use instead of sleeps; and starting it from the shell.
+"""
 
 from __future__ import annotations
 
+import hmac
 import io
 import json
-import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from datetime import datetime, timedelta
@@ -20,7 +26,7 @@ from PIL import Image
 from intake_webcoos.server import Faults, StandIn
 from intake_webcoos.server.cameras import CAMERAS
 
-from .conftest import TOKEN, http
+from .helpers import TOKEN, http, listening, requires_proc, url_of
 
 SAMPLES = Path(__file__).parent / "data"
 WAIKIKI = "waikiki_sheraton-one-minute-stills-s3"
@@ -374,7 +380,7 @@ def test_colons_in_file_names(standin):
                                f"{DAY}T23:59:59")[0]
     label = element["data"]["common"]["label"]
     assert label.startswith("stevens_hoboken_2025-09-10_") and label.count(":") == 2
-    url = element["data"]["properties"]["url"]
+    url = url_of(element)
     assert "%3A" in url and urllib.parse.unquote(url).endswith(label)
     answer = http(url)
     assert answer.status == 200 and len(answer.body) == element["data"]["properties"]["size"]
@@ -386,10 +392,10 @@ def test_frame_bytes_are_deterministic():
         eb = b.elements("tmmc_prls", "one-minute-stills", f"{DAY}T18:00:00", f"{DAY}T18:05:00")
         assert [e["uuid"] for e in ea] == [e["uuid"] for e in eb] and len(ea) >= 4
         for x, y in zip(ea, eb, strict=True):
-            bx = http(x["data"]["properties"]["url"]).body
-            by = http(y["data"]["properties"]["url"]).body
+            bx = http(url_of(x)).body
+            by = http(url_of(y)).body
             assert bx == by and len(bx) == x["data"]["properties"]["size"]
-        frames = {http(x["data"]["properties"]["url"]).body for x in ea}
+        frames = {http(url_of(x)).body for x in ea}
         assert len(frames) == len(ea)  # the waves move: every minute is a new picture
 
 
@@ -403,22 +409,47 @@ def test_thumbnails_are_served(standin):
     assert Image.open(io.BytesIO(medium.body)).size == (400, 200)
 
 
-def _listening_addresses(port: int) -> set[str]:
-    """Local addresses of the sockets listening on ``port`` (Linux /proc/net/tcp)."""
-    found = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        address, hex_port = local.split(":")
-        if state == "0A" and int(hex_port, 16) == port:
-            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
-    return found
-
-
-@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc/net/tcp")
-def test_binds_loopback_only(standin):
+@requires_proc("/proc/net/tcp")
+def test_listens_on_loopback_only(standin):
+    for port in (standin.api_port, standin.files_port):
+        assert listening(port) == ["0100007F"]  # 127.0.0.1, and no IPv6 or wildcard socket
     assert standin.api_url.startswith("http://127.0.0.1:")
-    assert _listening_addresses(standin.api_port) == {"127.0.0.1"}
-    assert _listening_addresses(standin.files_port) == {"127.0.0.1"}
+    assert standin.files_url.startswith("http://127.0.0.1:")
+
+
+def test_checks_tokens_with_compare_digest(standin, monkeypatch):
+    calls: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    url = f"{standin.api_url}/assets/"
+    for given in (TOKEN[:-1] + "x", TOKEN[:3], TOKEN + "-longer", ""):
+        assert http(url, token=given).status == 401  # every wrong token, whatever its length
+    assert http(url, token=TOKEN).status == 200
+    assert calls == [(g.encode(), TOKEN.encode()) for g in
+                     (TOKEN[:-1] + "x", TOKEN[:3], TOKEN + "-longer", "", TOKEN)]
+    # The decision is compare_digest's alone (no == or early exit before it).
+    monkeypatch.setattr(hmac, "compare_digest", lambda a, b: True)
+    assert http(url, token="anything").status == 200
+    assert http(url).status == 403  # no header at all is refused before any comparison
+
+
+@pytest.mark.parametrize("origin", ["api", "files"])
+def test_never_echoes_the_token(standin, origin):
+    """Error bodies and headers of the stand-in hold no token (it sees them in every request)."""
+    url = f"{standin.api_url}/elements/?service=nope" if origin == "api" else \
+        f"{standin.files_url}/no/such/key.jpg"
+    with standin.faults(**{origin: Faults(error_rate=0.5, throttle_rate=0.5, seed=5)}):
+        answers = [http(url, token=TOKEN) for _ in range(6)]
+    answers.append(http(url, token=TOKEN))
+    assert {a.status for a in answers} >= {429, 400 if origin == "api" else 404}
+    for answer in answers:
+        assert TOKEN.encode() not in answer.body
+        assert all(TOKEN not in v for v in answer.headers.values())
 
 
 # -- faults --------------------------------------------------------------------
@@ -469,6 +500,34 @@ def test_fault_rates_are_validated():
         Faults(error_rate=0.7, drop_rate=0.5)
     with pytest.raises(ValueError):
         Faults(latency=-1)
+
+
+# -- waiting for requests ------------------------------------------------------------------------
+def test_wait_for_requests_wakes_when_enough_have_arrived(standin):
+    url = _first_url(standin)["url"]
+    standin.clear_requests()
+    assert not standin.wait_for_requests("files", 1, timeout=0.01)  # none yet: times out
+    requests = threading.Thread(target=lambda: [http(url) for _ in range(3)])
+    requests.start()
+    try:
+        assert standin.wait_for_requests("files", 3, timeout=30)
+    finally:
+        requests.join()
+    assert len(standin.requests_to("files")) == 3
+    assert standin.wait_for_requests("files", 2, timeout=0)  # already there: at once
+    assert not standin.wait_for_requests("files", 4, timeout=0.01)
+    assert not standin.wait_for_requests("api", 1, timeout=0.01)  # counted per origin
+    standin.clear_requests()
+    assert not standin.wait_for_requests("files", 1, timeout=0.01)  # counted from the clear
+
+
+def test_wait_for_requests_counts_every_attempt(standin):
+    standin.clear_requests()
+    with standin.faults(api=Faults(error_rate=1.0)):
+        for _ in range(2):
+            assert http(f"{standin.origin}/u/api/me/", TOKEN).status >= 500
+    assert standin.wait_for_requests("api", 2, timeout=0)
+    assert not standin.wait_for_requests("api", 3, timeout=0)
 
 
 # -- starting it from the shell -------------------------------------------------

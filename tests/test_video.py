@@ -1,4 +1,8 @@
-"""Video clips and detection results: the stand-in's files and the library's readers."""
+"""Video clips (video.py): the stand-in's MP4s and ``open_video``'s cubes of sampled frames.
+
+Sampling counts from the first frame and survives dropped frames, chunks seek to
+the keyframe before them, truncated and damaged clips are raised or masked.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +16,13 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from intake_webcoos import open_video, read_results
-from intake_webcoos.api import MissingDependencyError, ResultsFormatError
-from intake_webcoos.api.errors import FrameDecodeError
+from intake_webcoos import open_video
 from intake_webcoos.cube import CubeOptions as DecodeOptions
-from intake_webcoos.results import parse_records
-from intake_webcoos.server import StandIn
+from intake_webcoos.errors import FrameDecodeError, MissingDependencyError
 from intake_webcoos.server.scene import SceneRenderer
 from intake_webcoos.video import decode_clip
 
-from .conftest import TOKEN, http
+from .helpers import TOKEN, damaged_standin, http, label_of, time_of
 
 CAMERA = "waikiki_sheraton"
 START, END = "2025-09-10T18:00:00Z", "2025-09-10T18:59:59Z"
@@ -52,7 +53,7 @@ def test_clips_are_real_mp4_of_the_listed_size(standin):
             frames = list(container.decode(video=0))
         assert len(frames) == settings.frames
         assert (frames[0].width, frames[0].height) == (settings.width, settings.height)
-    starts = pd.to_datetime([e["data"]["extents"]["temporal"]["min"] for e in listed])
+    starts = pd.to_datetime([time_of(e) for e in listed])
     assert (starts.second != 0).any()  # not aligned to the minute, as in the real archive
 
 
@@ -61,14 +62,14 @@ def test_decoded_frames_match_the_scene(standin):
     settings = standin.bodies.video
     assert ds.sizes["time"] == settings.seconds / 0.5
     renderer = SceneRenderer(settings.width, settings.height)
-    start = pd.Timestamp(clips(standin)[0]["data"]["extents"]["temporal"]["min"])
+    start = pd.Timestamp(time_of(clips(standin)[0]))
     for k in (0, 7, 39):
         expected = renderer.render(CAMERA, start.timestamp() + 0.5 * k).astype(float)
         got = ds["image"].isel(time=k).values.astype(float)
         assert np.abs(got - expected).mean() < 6  # H.264 error on a noisy scene
     assert ds["time"].values[1] - ds["time"].values[0] == np.timedelta64(500, "ms")
     assert ds["time"].values[0] == np.datetime64(start.tz_localize(None))
-    assert set(ds["clip"].values) == {clips(standin)[0]["data"]["common"]["label"]}
+    assert set(ds["clip"].values) == {label_of(clips(standin)[0])}
 
 
 @pytest.mark.parametrize("options,per_clip", [({"fps": 1}, 20), ({"sample": "250ms"}, 80),
@@ -186,20 +187,12 @@ def test_timex_per_clip(standin):
     assert "clip" not in timex.coords
 
 
-def test_engine_opens_video(standin):
-    ds = xr.open_dataset("webcoos://waikiki_sheraton/video-archive", engine="webcoos",
-                         start=START, end="2025-09-10T18:10Z", fps=1, token=TOKEN,
-                         base_url=standin.api_url)
-    assert ds.sizes["time"] == 20 and "clip" in ds.coords
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def damaged():
-    with StandIn(token=TOKEN, frame_size=(64, 36)) as s:
-        urls = [e["data"]["properties"]["url"] for e in clips(s)]
-        s.damage(urls[1], "corrupt")
-        s.damage(urls[2], "missing")
-        yield s, urls
+    """A stand-in of its own whose second clip of the hour is corrupt and third missing."""
+    with damaged_standin(CAMERA, "video-archive", (START, END), 1, 2,
+                         frame_size=(64, 36)) as damaged:
+        yield damaged
 
 
 def test_corrupt_and_missing_clips(damaged):
@@ -233,76 +226,3 @@ def test_missing_pyav_names_the_extra(standin, monkeypatch):
     monkeypatch.setitem(sys.modules, "av", None)  # as if PyAV were not installed
     with pytest.raises(MissingDependencyError, match=r"intake_webcoos\[video\]"):
         video(standin, START, END)
-
-
-# -- detection results ---------------------------------------------------------
-def test_results_files_follow_the_detection_services(standin):
-    element = standin.elements("walton_lighthouse", "rip-detection-results", "2025-09-10",
-                               "2025-09-11")[0]
-    body = http(element["data"]["properties"]["url"])
-    assert len(body.body) == element["data"]["properties"]["size"]
-    (record,) = parse_records(body.body, "u")
-    assert set(record) == {"time", "annotated_image_url", "original_image_reference",
-                           "classification_result"}
-    assert record["time"] == element["data"]["extents"]["temporal"]["min"]
-    result = record["classification_result"]
-    assert result["detection_count"] == len(result["classification_scores"]) == \
-        len(result["classification_bboxes"])
-
-
-@pytest.mark.parametrize("asset,product", [("walton_lighthouse", "rip-detection-results"),
-                                           ("currituck_hampton_inn", "object-detection-results")])
-def test_read_results_rows_match_the_files(standin, asset, product):
-    frame = read_results(asset, product, "2025-09-10", "2025-09-10T23:59:59", token=TOKEN,
-                         base_url=standin.api_url)
-    elements = standin.elements(asset, product, "2025-09-10", "2025-09-10T23:59:59")
-    assert frame["url"].nunique() == len(elements) > 5
-    assert str(frame["time"].dtype) == "datetime64[ns, UTC]"
-    for element in elements:
-        url = element["data"]["properties"]["url"]
-        (record,) = parse_records(standin.file_bytes(url), url)
-        rows = frame[frame["url"] == url]
-        count = record["classification_result"]["detection_count"]
-        assert len(rows) == max(count, 1)
-        if count == 0:
-            assert rows["detection"].isna().all()
-            assert not rows["classification_result.detected"].iloc[0]
-        for i, scores in enumerate(record["classification_result"]["classification_scores"]):
-            (name, score), = scores.items()
-            assert rows.iloc[i][f"classification_result.classification_scores.{name}"] == score
-
-
-def test_results_errors_are_raised_or_reported(standin):
-    with StandIn(token=TOKEN, frame_size=(32, 24)) as s:
-        elements = s.elements("walton_lighthouse", "rip-detection-results", "2025-09-10",
-                              "2025-09-10T23:59:59")
-        bad = elements[2]["data"]["properties"]["url"]
-        s.damage(bad, "corrupt")
-        with pytest.raises(ResultsFormatError, match="line 1") as info:
-            read_results("walton_lighthouse", "rip-detection-results", "2025-09-10",
-                         "2025-09-10T23:59:59", token=TOKEN, base_url=s.api_url)
-        assert bad in str(info.value)
-        frame = read_results("walton_lighthouse", "rip-detection-results", "2025-09-10",
-                             "2025-09-10T23:59:59", on_error="report", token=TOKEN,
-                             base_url=s.api_url)
-        assert [url for url, _ in frame.attrs["errors"]] == [bad]
-        assert frame["url"].nunique() == len(elements) - 1 and bad not in set(frame["url"])
-    with pytest.raises(ResultsFormatError, match="empty"):
-        parse_records(b"  \n", "http://x/empty.json")
-    lines = parse_records(b'{"a": 1}\n\n{"a": 2}\n', "u")
-    assert [r["a"] for r in lines] == [1, 2]
-    with pytest.raises(ResultsFormatError, match="line 2"):
-        parse_records(b'{"a": 1}\n[1, 2]\n', "u")
-
-
-def test_catalog_reads_video_and_results(standin, monkeypatch):
-    from intake_webcoos.catalog import build_catalog
-
-    cat = build_catalog(standin.api_url, TOKEN, search="walton")
-    monkeypatch.setenv("WEBCOOS_API_TOKEN", TOKEN)
-    ds = cat["walton_lighthouse/video-archive"](start="2025-09-10T20:00Z",
-                                                end="2025-09-10T20:10Z", sample="1s").read()
-    assert ds.sizes["time"] == 20 and ds["image"].dtype == np.uint8
-    table = cat["walton_lighthouse/rip-detection-results"](start="2025-09-10",
-                                                           end="2025-09-10T12:00").read()
-    assert len(table) > 0 and "detection" in table.columns

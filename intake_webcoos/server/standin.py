@@ -105,6 +105,10 @@ class StandIn:
         self.bodies = FileBodies(*frame_size, cache_bytes=cache_bytes,
                                  resolution_changes=changes, video=video)
         self._requests: deque[RecordedRequest] = deque(maxlen=record_limit)
+        # Requests received per origin since the last clear_requests(), and the condition
+        # that wait_for_requests() waits on (notified by _record, in the server's thread).
+        self._received = {"api": 0, "files": 0}
+        self._arrived = threading.Condition()
         self._initial_faults = (api_faults or Faults(), file_faults or Faults())
         self._state: StandInState | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -186,7 +190,7 @@ class StandIn:
                           daylight=daylight, file_sizes=self.bodies.file_sizes, seed=seed,
                           clip_seconds=self.bodies.video.seconds)
         state = StandInState(archive, Payloads(archive, self.bodies.lqip), self.bodies,
-                             self.token, record=self._requests.append)
+                             self.token, record=self._record)
         state.api_faults.set(self._initial_faults[0])
         state.file_faults.set(self._initial_faults[1])
         self._state = state
@@ -242,9 +246,41 @@ class StandIn:
 
     def clear_requests(self) -> None:
         """Forget the requests received so far (and the peak of concurrent requests)."""
-        self._requests.clear()
+        with self._arrived:
+            self._requests.clear()
+            self._received = dict.fromkeys(self._received, 0)
         for origin in self.state.peak_in_flight:
             self.state.peak_in_flight[origin] = self.state.in_flight[origin]
+
+    def wait_for_requests(self, origin: str, count: int, timeout: float) -> bool:
+        """Block until ``count`` requests to ``origin`` have arrived since :meth:`clear_requests`.
+
+        For tests that act while a client is mid-way (e.g. kill a download once it
+        has asked for some files) without polling.
+
+        Parameters
+        ----------
+        origin : str
+            ``"api"`` or ``"files"``.
+        count : int
+            How many requests of that origin (each attempt counts).
+        timeout : float
+            Seconds to wait at most.
+
+        Returns
+        -------
+        bool
+            True once that many have arrived; False if ``timeout`` passed first.
+        """
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self._received[origin] >= count, timeout)
+
+    def _record(self, request: RecordedRequest) -> None:
+        """Keep ``request`` (the server's recorder calls this) and wake the waiters."""
+        with self._arrived:
+            self._requests.append(request)
+            self._received[request.origin] += 1
+            self._arrived.notify_all()
 
     def peak_in_flight(self, origin: str) -> int:
         """Most requests of one origin handled at once since the last :meth:`clear_requests`."""
