@@ -59,7 +59,7 @@ def _directory(name: str, size: int = 0, count: int = 0, **extra: Any) -> dict[s
 
 def _file_info(folder: str, element: Element, service: str) -> dict[str, Any]:
     return {
-        "name": f"{folder}/{element.label}",
+        "name": paths.join(folder, element.label),
         "type": "file",
         "size": element.size,
         "url": element.url,
@@ -218,14 +218,14 @@ class WebcoosFileSystem(AsyncFileSystem):
         if where.product is None:
             asset = await self._asset(str(where), where.asset)
             return [
-                _directory(f"{asset.slug}/{p.slug}", *_service_totals(p.s3_services))
+                _directory(paths.join(asset.slug, p.slug), *_service_totals(p.s3_services))
                 for p in asset.products if p.s3_services
             ], False
         if len(where.date) == 3:
             return await self._list_day(where)
         days = await self._days_inside(where)
         keys = paths.folder_key(days["starting"], len(where.date) + 1).to_numpy()
-        entries = [_directory(f"{where.asset}/{where.product}/{key}", group["size"].sum(),
+        entries = [_directory(paths.join(where.asset, where.product, key), group["size"].sum(),
                               group["count"].sum()) for key, group in days.groupby(keys)]
         return entries, False
 
@@ -316,8 +316,8 @@ class WebcoosFileSystem(AsyncFileSystem):
         data = await self.aclient.fetch(info["url"], start, end)
         if start is None and end is None and size is not None and len(data) != size:
             raise TruncatedDownloadError(
-                f"webcoos://{info['name']} arrived with {len(data)} bytes; the listing says "
-                f"{size}.")
+                f"{paths.archive_url(info['name'])} arrived with {len(data)} bytes; the "
+                f"listing says {size}.")
         return data
 
     async def _get_file(self, rpath: str, lpath: str, callback=DEFAULT_CALLBACK,
@@ -331,18 +331,14 @@ class WebcoosFileSystem(AsyncFileSystem):
 
     async def _file(self, path: str) -> dict[str, Any]:
         info = await self._info(path)
-        if info["type"] != "file":
-            raise IsADirectoryError(f"webcoos://{info['name']} is a directory, not a file.")
-        return info
+        return _a_file(info)
 
     def _open(self, path: str, mode: str = "rb", block_size: int | None = None,
               autocommit: bool = True, cache_type: str = "readahead",
               cache_options: dict | None = None, **kwargs: Any) -> WebcoosFile:
         if mode != "rb":
             _read_only()
-        info = self.info(path)
-        if info["type"] != "file":
-            raise IsADirectoryError(f"webcoos://{info['name']} is a directory, not a file.")
+        info = _a_file(self.info(path))
         return WebcoosFile(self, info, block_size=block_size, cache_type=cache_type,
                            cache_options=cache_options)
 
@@ -380,6 +376,13 @@ class WebcoosFileSystem(AsyncFileSystem):
 for _name in ("rm_file", "rm", "cp_file", "pipe_file", "put_file", "mkdir", "makedirs",
               "copy", "cp", "put", "pipe", "mv_file"):
     setattr(WebcoosFileSystem, _name, WebcoosFileSystem._read_only_sync)
+
+
+def _a_file(info: dict[str, Any]) -> dict[str, Any]:
+    """``info`` if it describes a file; IsADirectoryError for a folder."""
+    if info["type"] != "file":
+        raise IsADirectoryError(f"{paths.archive_url(info['name'])} is a directory, not a file.")
+    return info
 
 
 def _read_only() -> None:

@@ -132,14 +132,19 @@ def folder_key(time: pd.Timestamp | pd.Series, depth: int) -> str | pd.Series:
     return time.strftime(_DATE_FORMATS[depth - 1])
 
 
+def join(*parts: str) -> str:
+    """Path components joined into one archive path (``asset/product/2025/09``)."""
+    return "/".join(parts)
+
+
 def day_folder(asset: str, product: str, day: dt.date | pd.Timestamp) -> str:
     """``{asset}/{product}/YYYY/MM/DD`` of a UTC day."""
-    return f"{asset}/{product}/{day.year:04d}/{day.month:02d}/{day.day:02d}"
+    return join(asset, product, f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}")
 
 
 def file_path(asset: str, product: str, time: dt.date | pd.Timestamp, filename: str) -> str:
     """``{asset}/{product}/YYYY/MM/DD/{filename}`` of an element starting at ``time`` (UTC)."""
-    return f"{day_folder(asset, product, time)}/{filename}"
+    return join(day_folder(asset, product, time), filename)
 
 
 def archive_url(path: str) -> str:

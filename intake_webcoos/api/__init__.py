@@ -1,29 +1,7 @@
-"""The WebCOOS data API: the HTTP client, its typed records and its errors."""
+"""The WebCOOS data API: the HTTP client, its typed records, and (re-exported) the errors."""
 
-from ..errors import (
-    AuthenticationError,
-    EmptyRangeError,
-    ForeignOriginError,
-    FrameDecodeError,
-    FrameError,
-    FrameShapeError,
-    IncompleteListingError,
-    InvalidTimeError,
-    InvalidTokenError,
-    MissingDependencyError,
-    MissingTokenError,
-    NoFilesError,
-    NotFoundError,
-    ReadOnlyError,
-    RequestError,
-    ResponseFormatError,
-    ResultsFormatError,
-    ServerError,
-    TruncatedDownloadError,
-    UnknownAssetError,
-    UnknownProductError,
-    WebcoosError,
-)
+from ..errors import *  # noqa: F403
+from ..errors import __all__ as _errors
 from .client import AsyncClient
 from .config import Settings
 from .models import (
@@ -43,37 +21,16 @@ from .sync import Client
 __all__ = [
     "Asset",
     "AsyncClient",
-    "AuthenticationError",
     "Client",
     "Element",
     "ElementStats",
-    "EmptyRangeError",
     "Feed",
-    "ForeignOriginError",
-    "FrameDecodeError",
-    "FrameError",
-    "FrameShapeError",
-    "IncompleteListingError",
-    "InvalidTimeError",
-    "InvalidTokenError",
     "InventoryBin",
-    "MissingDependencyError",
-    "MissingTokenError",
-    "NoFilesError",
-    "NotFoundError",
     "Page",
     "Product",
-    "ReadOnlyError",
-    "RequestError",
-    "ResponseFormatError",
-    "ResultsFormatError",
-    "ServerError",
     "Service",
     "Settings",
-    "TruncatedDownloadError",
-    "UnknownAssetError",
-    "UnknownProductError",
-    "WebcoosError",
     "parse_api_time",
     "parse_inventory",
+    *_errors,
 ]
