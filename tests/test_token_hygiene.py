@@ -138,7 +138,8 @@ def test_standin_checks_tokens_with_compare_digest(standin, monkeypatch):
     monkeypatch.setattr(hmac, "compare_digest", spy)
     url = f"{standin.api_url}/assets/"
     for given in (TOKEN[:-1] + "x", TOKEN[:3], TOKEN + "-longer", ""):
-        assert http(url, token=given).status == 401  # every wrong token, whatever its length
+        wrong = http(url, token=given)  # every wrong token, whatever its length (403: DRF)
+        assert wrong.status == 403 and wrong.json() == {"detail": "Invalid token."}
     assert http(url, token=TOKEN).status == 200
     assert calls == [(g.encode(), TOKEN.encode()) for g in
                      (TOKEN[:-1] + "x", TOKEN[:3], TOKEN + "-longer", "", TOKEN)]
