@@ -2,11 +2,14 @@
 
 Tests, the demo and the benchmarks run against it; nothing in the library
 imports it.  Start it with ``with StandIn() as s:`` (background thread) or
-``python -m intake_webcoos.server`` (foreground).
+``python -m intake_webcoos.server`` (foreground).  :class:`Faults` make it
+misbehave; :class:`Variants` pick among the readings of the real API that the
+public record leaves open (:data:`VARIANT_MATRIX` names one per switch).
 """
 
 from .faults import Faults
 from .standin import StandIn
+from .variants import VARIANT_MATRIX, Variants
 from .video import VideoSettings
 
-__all__ = ["Faults", "StandIn", "VideoSettings"]
+__all__ = ["VARIANT_MATRIX", "Faults", "StandIn", "Variants", "VideoSettings"]

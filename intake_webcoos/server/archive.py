@@ -93,6 +93,11 @@ class Service:
         return f"webcoos/{self.path}/{day}/{self.filename(epoch)}"
 
     def element_url(self, epoch: int) -> str:
+        """The element's URL on the first file origin, percent-encoded.
+
+        Listings spell URLs as the variants say (:mod:`~intake_webcoos.server.origins`);
+        this one names the same file whatever they are (result files refer to it).
+        """
         return f"{self.files_url}/{quote(self.key(epoch))}"
 
 
@@ -185,11 +190,18 @@ class Holdings:
         sizes = self._file_sizes(self.service, starts, uniforms)
         return starts, np.asarray(sizes, dtype=np.int64)
 
-    def index_range(self, start: float | None, end: float | None) -> tuple[int, int]:
-        """Indices ``[lo, hi)`` of the elements with ``start <= t <= end`` (None = open)."""
+    def index_range(self, start: float | None, end: float | None,
+                    end_inclusive: bool = True) -> tuple[int, int]:
+        """Indices ``[lo, hi)`` of the elements with ``start <= t <= end`` (None = open).
+
+        With ``end_inclusive`` False, ``t < end`` instead.
+        """
         starts = self.starts
-        lo = 0 if start is None else int(np.searchsorted(starts, np.ceil(start), "left"))
-        hi = starts.size if end is None else int(np.searchsorted(starts, np.floor(end), "right"))
+        lo = 0 if start is None else int(np.searchsorted(starts, start, "left"))
+        if end is None:
+            hi = starts.size
+        else:
+            hi = int(np.searchsorted(starts, end, "right" if end_inclusive else "left"))
         return lo, max(lo, hi)
 
     def index_of_key(self, key: str) -> int | None:

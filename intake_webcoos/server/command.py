@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import Field, fields
 
 import click
 
 from .faults import Faults
 from .standin import StandIn
+from .variants import Variants
 from .video import VideoSettings
 
 
@@ -34,6 +36,28 @@ def _fault_options(prefix: str, origin: str):
         return f
 
     return decorate
+
+
+def _variant_option(switch: Field):
+    """The click option of one :class:`Variants` switch, from its field's metadata."""
+    name = "--" + switch.name.replace("_", "-")
+    kind, choices = switch.metadata["kind"], switch.metadata["choices"]
+    common = {"default": switch.default, "show_default": True, "help": switch.metadata["help"]}
+    if kind is bool:
+        return click.option(f"{name}/--no-{name[2:]}", **common)
+    if choices is not None:
+        # Choices are matched as text (click 8.1), then turned back into the field's type.
+        return click.option(name, type=click.Choice([str(c) for c in choices]),
+                            callback=lambda _ctx, _param, value: kind(value),
+                            **{**common, "default": str(switch.default)})
+    return click.option(name, type=kind, **common)
+
+
+def _variant_options(f):
+    """Click options for every :class:`Variants` switch (``--end-rule``, ``--raw-colons``...)."""
+    for switch in reversed(fields(Variants)):
+        f = _variant_option(switch)(f)
+    return f
 
 
 def faults_from(options: dict, prefix: str, seed: int) -> Faults:
@@ -69,16 +93,23 @@ def faults_from(options: dict, prefix: str, seed: int) -> Faults:
 @click.option("--clip-height", type=int, default=96, show_default=True)
 @_fault_options("api", "API")
 @_fault_options("files", "file origin")
+@_variant_options
 def serve(port, files_port, token, span_days, span_end, width, height, seed, clip_seconds,
-          clip_fps, clip_width, clip_height, **faults) -> None:
-    """Run the stand-in WebCOOS server on 127.0.0.1 until Ctrl-C."""
+          clip_fps, clip_width, clip_height, **options) -> None:
+    """Run the stand-in WebCOOS server on 127.0.0.1 until Ctrl-C.
+
+    The options from --end-rule on pick a reading of the real API where the
+    public record is unclear (see intake_webcoos.server.Variants).
+    """
     try:
         standin = StandIn(
             video=VideoSettings(clip_seconds, clip_fps, clip_width, clip_height),
             token=token, span_days=span_days, span_end=span_end, frame_size=(width, height),
-            api_faults=faults_from(faults, "api", seed),
-            file_faults=faults_from(faults, "files", seed),
+            api_faults=faults_from(options, "api", seed),
+            file_faults=faults_from(options, "files", seed),
             api_port=port, files_port=files_port, seed=seed,
+            variants=Variants(**{switch.name: options[switch.name]
+                                 for switch in fields(Variants)}),
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
@@ -87,9 +118,10 @@ def serve(port, files_port, token, span_days, span_end, width, height, seed, cli
     except OSError as exc:
         raise click.ClickException(f"cannot bind the stand-in's ports: {exc}") from None
     with standin:
+        files = "".join(f"  files: {url}\n" for url in standin.files_urls)
         click.echo(f"WebCOOS stand-in serving on 127.0.0.1 (Ctrl-C to stop)\n"
                    f"  API:   {standin.api_url}\n"
-                   f"  files: {standin.files_url}\n"
+                   f"{files}"
                    f"  token: {standin.token}\n"
                    f"  try:   curl -H 'Authorization: Token {standin.token}' "
                    f"{standin.api_url}/assets/\n"

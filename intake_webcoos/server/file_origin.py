@@ -1,8 +1,11 @@
-"""The stand-in's file origin: public S3-style object keys, no auth, HEAD and Range.
+"""The stand-in's file origins: public S3-style object keys, no auth, HEAD and Range.
 
 Element files and the thumbnails of assets and elements are served here; the
 bytes come from :class:`~intake_webcoos.server.files.FileBodies`.  Missing keys
-answer S3's XML ``NoSuchKey`` error.
+answer S3's XML ``NoSuchKey`` error.  The first origin is path-style; a second
+one (see :mod:`~intake_webcoos.server.origins`) serves the same objects in the
+virtual-host style.  Both record their requests as ``"files"`` and share the
+file origin's faults.
 """
 
 from __future__ import annotations
@@ -55,21 +58,31 @@ def _no_such_key(message: str = "The specified key does not exist.") -> web.Resp
 
 
 class FileRoutes:
-    """The file origin's request handlers: objects by key, and thumbnails."""
+    """A file origin's request handlers: objects by key, and (first origin) thumbnails.
 
-    def __init__(self, state: StandInState) -> None:
+    Parameters
+    ----------
+    state : StandInState
+        What the origins share.
+    origin : int
+        0 for the first (path-style) origin, 1 for the second (virtual-host style).
+    """
+
+    def __init__(self, state: StandInState, origin: int = 0) -> None:
         self.archive = state.archive
         self.bodies = state.bodies
+        self.origins = state.origins
+        self.origin = origin
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/{key:.+}", self.get_object)
 
     async def get_object(self, request: web.Request) -> web.StreamResponse:
         """GET or HEAD of an object key (aiohttp answers HEAD with a GET route)."""
-        key = request.match_info["key"]
-        if key.startswith("static-assets/"):
+        key = request.match_info["key"]  # percent-decoded: "%3A" and ":" are the same key
+        if self.origin == 0 and key.startswith("static-assets/"):
             return await self.thumbnail(key)
-        found = self.archive.find_key(key)
+        found = self.archive.find_key(self.origins.canonical_key(self.origin, key))
         if found is None:
             return _no_such_key()
         holdings, index = found
@@ -129,9 +142,9 @@ class FileRoutes:
         return web.Response(body=data, content_type="image/jpeg")
 
 
-def files_app(state: StandInState) -> web.Application:
-    """The file origin's application: recording and faults around :class:`FileRoutes`."""
+def files_app(state: StandInState, origin: int = 0) -> web.Application:
+    """A file origin's application: recording and faults around :class:`FileRoutes`."""
     app = web.Application(middlewares=[recorder("files", state),
                                        fault_middleware(state.file_faults)])
-    FileRoutes(state).register(app)
+    FileRoutes(state, origin).register(app)
     return app

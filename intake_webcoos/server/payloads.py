@@ -5,6 +5,7 @@ common, system, version, uuid_slug, uuid_type, properties}``) follow the real
 ``/assets/`` response; the element object follows the fields the notes mark
 confirmed, with guessed values where nothing public shows them (``kind``,
 ``type``, ``system`` and ``uuid_type`` of elements, the thumbnail URLs).
+Where the record allows several readings, :class:`~.variants.Variants` picks one.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ import json
 import math
 import re
 import uuid as uuidlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from yarl import URL
+
 from .archive import Archive, Holdings, InventoryRow, format_api_time, inventory_rows
 from .cameras import CameraSpec, ProductSpec, made_up_uuid
+from .origins import FileOrigins
+from .variants import NOT_A_TIME, Variants
 
 CREATED_AT = "2022-06-14T21:44:15.667000Z"
 UPDATED_AT = "2025-09-22T05:40:39.922336Z"
@@ -91,13 +97,17 @@ class Payloads:
         The holdings.
     lqip : callable
         ``lqip(camera_slug) -> str``: base64 of a tiny JPEG preview.
+    origins : FileOrigins
+        The file origins, which element and service URLs point at.
     """
 
-    def __init__(self, archive: Archive, lqip) -> None:
+    def __init__(self, archive: Archive, lqip: Callable[[str], str],
+                 origins: FileOrigins) -> None:
         self.archive = archive
+        self.origins = origins
         self._lqip = lqip
-        self._assets: dict[str, dict[str, Any]] = {}
-        self._element_templates: dict[str, str] = {}
+        self._assets: dict[tuple[str, int], dict[str, Any]] = {}
+        self._element_templates: dict[tuple[str, bool, str | None], str] = {}
 
     # -- thumbnails ---------------------------------------------------------
     def _camera_thumbnails(self, camera: CameraSpec) -> dict[str, str]:
@@ -114,17 +124,19 @@ class Payloads:
                 f"elements/{holdings.service.slug}/{epoch}-{w}x{h}-70.jpg")
 
     # -- catalog ------------------------------------------------------------
-    def asset(self, slug: str) -> dict[str, Any] | None:
+    def asset(self, slug: str, variants: Variants) -> dict[str, Any] | None:
         """The full asset object (with feeds, products, services), or None."""
         camera = self.archive.cameras.get(slug)
         if camera is None:
             return None
-        if slug not in self._assets:
-            self._assets[slug] = self._build_asset(camera)
-        return self._assets[slug]
+        # Only the file origin changes an asset (its services' URLs).
+        key = (slug, variants.file_origins)
+        if key not in self._assets:
+            self._assets[key] = self._build_asset(camera, variants)
+        return self._assets[key]
 
-    def assets(self) -> list[dict[str, Any]]:
-        return [self.asset(slug) for slug in self.archive.cameras]
+    def assets(self, variants: Variants) -> list[dict[str, Any]]:
+        return [self.asset(slug, variants) for slug in self.archive.cameras]
 
     def _camera_properties(self, camera: CameraSpec, thumbnails: dict | None) -> dict[str, Any]:
         props: dict[str, Any] = {"group": camera.group}
@@ -138,7 +150,7 @@ class Payloads:
         )
         return props
 
-    def _build_asset(self, camera: CameraSpec) -> dict[str, Any]:
+    def _build_asset(self, camera: CameraSpec, variants: Variants) -> dict[str, Any]:
         asset = envelope(
             camera.uuid, "Asset", "Camera", "webcoos.camera", "camera", camera.slug,
             camera.label, self._camera_properties(camera, self._camera_thumbnails(camera)),
@@ -146,7 +158,7 @@ class Payloads:
         feed_uuid = camera.feed_uuid or made_up_uuid(camera.slug, "raw-video-data")
         feed = envelope(feed_uuid, "Feed", "GenericFeed", "webcoos.genericfeed", "feed",
                         "raw-video-data", "raw-video-data", {"status": "unknown"})
-        feed["products"] = [self._product(camera, p) for p in camera.products]
+        feed["products"] = [self._product(camera, p, variants) for p in camera.products]
         asset["feeds"] = [feed]
         package_uuid = camera.package_uuid or made_up_uuid(camera.slug, "package")
         asset["package"] = envelope(
@@ -158,14 +170,16 @@ class Payloads:
         asset["disposition_note"] = ""
         return asset
 
-    def _product(self, camera: CameraSpec, product: ProductSpec) -> dict[str, Any]:
+    def _product(self, camera: CameraSpec, product: ProductSpec,
+                 variants: Variants) -> dict[str, Any]:
         obj = envelope(product.uuid, "Product", "GenericProduct", "webcoos.genericproduct",
                        "product", product.slug, product.slug, {})
         services = []
         if product.stream_uuid is not None:
             services.append(self._stream_service(camera, product))
         if product.service_uuid is not None:
-            services.append(self.s3_service(self.archive.holdings(product.service_uuid)))
+            holdings = self.archive.holdings(product.service_uuid)
+            services.append(self.s3_service(holdings, variants))
         obj["services"] = services
         return obj
 
@@ -187,16 +201,16 @@ class Payloads:
                            "last_starting": None, "first_ending": None, "last_ending": None}
         return obj
 
-    def s3_service(self, holdings: Holdings) -> dict[str, Any]:
+    def s3_service(self, holdings: Holdings, variants: Variants) -> dict[str, Any]:
         service = holdings.service
         kind = service.kind
         legacy = service.camera.bucket != "webcoos"
         props = {
-            "url": service.url,
+            "url": self.origins.service_url(service, variants),
             "path": service.path,
             "bucket": service.camera.bucket,
             "region": "" if legacy else "us-west-2",
-            "base_url": self.archive.files_url,
+            "base_url": self.origins.base_url(service, variants),
             "frequency": {"type": "periodic", "value": "PT10M" if legacy else kind.frequency},
         }
         label = kind.service_label or service.product.slug
@@ -224,20 +238,20 @@ class Payloads:
         }
 
     # -- elements -----------------------------------------------------------
-    def element(self, holdings: Holdings, index: int) -> dict[str, Any]:
+    def element(self, holdings: Holdings, index: int, variants: Variants) -> dict[str, Any]:
         """The element object the API lists and the latest routes return."""
-        return json.loads(self.element_json(holdings, index))
+        return json.loads(self.element_json(holdings, index, variants))
 
-    def element_json(self, holdings: Holdings, index: int) -> str:
-        """:meth:`element` as JSON text, filled into a per-service template (fast)."""
-        template = self._element_templates.get(holdings.service.slug)
+    def element_json(self, holdings: Holdings, index: int, variants: Variants) -> str:
+        """:meth:`element` as JSON text, filled into a template per service and shape (fast)."""
+        service = holdings.service
+        null_duration = variants.null_durations and service.kind.extension == "mp4"
+        key = (service.slug, null_duration, variants.malformation(index))
+        template = self._element_templates.get(key)
         if template is None:
-            template = self._element_templates[holdings.service.slug] = (
-                self._element_template(holdings)
-            )
+            template = self._element_templates[key] = self._element_template(holdings, *key[1:])
         epoch = int(holdings.starts[index])
         uid = holdings.element_uuid(epoch)
-        service = holdings.service
         stamp = format_api_time(epoch)
         thumb = self.element_thumbnail(holdings, epoch, (0, 0))[: -len("-0x0-70.jpg")]
         return template % {
@@ -246,15 +260,20 @@ class Payloads:
             "label": service.filename(epoch),
             "stamp": stamp,
             "updated": format_api_time(epoch + 30)[:-1] + ".000000Z",
-            "url": service.element_url(epoch),
+            "url": self.origins.element_url(service, epoch, variants),
             "size": int(holdings.sizes[index]),
             "thumb": thumb,
         }
 
-    def _element_template(self, holdings: Holdings) -> str:
-        """The JSON of an element with ``%(name)s`` fields where elements differ."""
+    def _element_template(self, holdings: Holdings, null_duration: bool,
+                          malformation: str | None) -> str:
+        """The JSON of an element with ``%(name)s`` fields where elements differ.
+
+        ``malformation`` breaks it in one of the ways of
+        :data:`~.variants.MALFORMATIONS` (see :attr:`Variants.malformed_every`).
+        """
         service = holdings.service
-        temporal = {"min": "@stamp@"}
+        temporal = {"min": NOT_A_TIME if malformation == "time" else "@stamp@"}
         if service.kind.has_end:
             temporal["max"] = "@stamp@"
         obj = {
@@ -278,11 +297,11 @@ class Payloads:
                 "version": "1.0.0",
                 "uuid_slug": "@slug@",
                 "uuid_type": "element",
-                "extents": {"temporal": temporal},
+                "extents": None if malformation == "extents" else {"temporal": temporal},
                 "properties": {
-                    "url": "@url@",
+                    "url": None if malformation == "url" else "@url@",
                     "size": "@size@",
-                    "duration": holdings.duration,
+                    "duration": None if null_duration else holdings.duration,
                     "thumbnails": {
                         "base": {
                             "lqip": self._lqip(service.camera.slug),
@@ -339,8 +358,16 @@ def _wedge(camera: CameraSpec) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def pagination(request_url, count: int, page: int, page_size: int) -> dict[str, Any]:
-    """The nine-field pagination block; ``next``/``previous`` keep every query parameter."""
+#: The pagination fields of :attr:`Variants.pagination` "minimal" (what clients rely on).
+MINIMAL_PAGINATION = ("count", "start_index", "end_index", "next", "previous")
+
+
+def pagination(request_url: URL, count: int, page: int, page_size: int,
+               minimal: bool = False) -> dict[str, Any]:
+    """The pagination block; ``next``/``previous`` keep every query parameter.
+
+    Nine fields, as the official page shows, or the five of :data:`MINIMAL_PAGINATION`.
+    """
     total_pages = max(1, math.ceil(count / page_size))
     start_index = 0 if count == 0 else (page - 1) * page_size + 1
     end_index = 0 if count == 0 else min(page * page_size, count)
@@ -354,7 +381,7 @@ def pagination(request_url, count: int, page: int, page_size: int) -> dict[str, 
 
     next_page = page + 1 if page < total_pages else None
     previous_page = page - 1 if page > 1 else None
-    return {
+    block = {
         "count": count,
         "page": page,
         "total_pages": total_pages,
@@ -365,3 +392,4 @@ def pagination(request_url, count: int, page: int, page_size: int) -> dict[str, 
         "next_page": next_page,
         "previous_page": previous_page,
     }
+    return {k: block[k] for k in MINIMAL_PAGINATION} if minimal else block

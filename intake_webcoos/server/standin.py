@@ -11,7 +11,6 @@ from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 import numpy as np
 from aiohttp import web
@@ -21,8 +20,10 @@ from .archive import DEFAULT_DAYLIGHT, DEFAULT_SPAN_DAYS, DEFAULT_SPAN_END, Arch
 from .faults import Faults
 from .file_origin import files_app
 from .files import FileBodies
+from .origins import FileOrigins
 from .payloads import Payloads
 from .state import RecordedRequest, StandInState
+from .variants import Variants
 from .video import VideoSettings
 
 HOST = "127.0.0.1"
@@ -73,6 +74,20 @@ class StandIn:
     video : VideoSettings, optional
         Length, frame rate and size of the ``video-archive`` clips (small by
         default; the listing's ``duration`` follows).
+    variants : Variants, optional
+        Which reading of the real API to serve where the public record is
+        unclear (see :class:`Variants`); change them later with
+        :meth:`set_variants` or :meth:`variants`.  The switches: ``end_rule``
+        (``starting_before`` exclusive or inclusive), ``pagination`` (nine or
+        five fields), ``page_size_cap`` (a silent cap on page sizes),
+        ``null_durations`` (video ``duration`` null), ``inventory_delay`` and
+        ``inventory_status`` (a slow or failing inventory), ``raw_colons``
+        (unencoded ``:`` in element URLs), ``bad_token_status`` (403 or 401 for
+        a wrong token), ``latest_routes`` (only the asset latest route),
+        ``assets_pagination`` (whether ``/assets/`` has a pagination block),
+        ``malformed_every`` (every Nth element record broken) and
+        ``file_origins`` (a second, virtual-host style file origin; see
+        :attr:`files_urls`).
     """
 
     def __init__(
@@ -92,6 +107,7 @@ class StandIn:
         record_limit: int = 100_000,
         resolution_changes: dict[str, tuple[datetime | str, tuple[int, int]]] | None = None,
         video: VideoSettings | None = None,
+        variants: Variants | None = None,
     ) -> None:
         if isinstance(span_end, str):
             span_end = datetime.fromisoformat(span_end)
@@ -110,6 +126,7 @@ class StandIn:
         self._received = {"api": 0, "files": 0}
         self._arrived = threading.Condition()
         self._initial_faults = (api_faults or Faults(), file_faults or Faults())
+        self._initial_variants = variants or Variants()
         self._state: StandInState | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -129,8 +146,13 @@ class StandIn:
 
     @property
     def files_url(self) -> str:
-        """Base URL of the file origin (where element URLs point)."""
+        """Base URL of the first file origin (where element URLs point)."""
         return f"http://{HOST}:{self.files_port}"
+
+    @property
+    def files_urls(self) -> list[str]:
+        """Base URLs of the file origins the current variants use (:attr:`files_url` first)."""
+        return self.state.origins.urls[: self.state.variants.file_origins]
 
     def __repr__(self) -> str:
         state = f"api={self.api_url} files={self.files_url}" if self.api_port else "stopped"
@@ -181,7 +203,7 @@ class StandIn:
         self.stop()
 
     async def _serve(self) -> None:
-        # Bind first: element URLs name the file origin's port.
+        # Bind first: element URLs name the file origins' ports.
         api_sock, files_sock = (_bind(port) for port in self._ports)
         self.api_port = api_sock.getsockname()[1]
         self.files_port = files_sock.getsockname()[1]
@@ -189,16 +211,31 @@ class StandIn:
         archive = Archive(self.files_url, span_end=span_end, span_days=span_days,
                           daylight=daylight, file_sizes=self.bodies.file_sizes, seed=seed,
                           clip_seconds=self.bodies.video.seconds)
-        state = StandInState(archive, Payloads(archive, self.bodies.lqip), self.bodies,
-                             self.token, record=self._record)
+        origins = FileOrigins(archive)
+        state = StandInState(archive, Payloads(archive, self.bodies.lqip, origins), self.bodies,
+                             origins, self.token, record=self._record)
         state.api_faults.set(self._initial_faults[0])
         state.file_faults.set(self._initial_faults[1])
         self._state = state
-        for app, sock in ((api_app(state), api_sock), (files_app(state), files_sock)):
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
-            await runner.setup()
-            await web.SockSite(runner, sock).start()
-            self._runners.append(runner)
+        await self._start_site(api_app(state), api_sock)
+        await self._start_site(files_app(state), files_sock)
+        await self._use_variants(self._initial_variants)
+
+    async def _start_site(self, app: web.Application, sock: socket.socket) -> None:
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        self._runners.append(runner)
+
+    async def _use_variants(self, variants: Variants) -> None:
+        """Switch to ``variants``, first starting the second file origin if they need it."""
+        state = self.state
+        if variants.file_origins > len(state.origins.urls):
+            # Started on first need and kept: URLs handed out earlier stay valid.
+            sock = _bind(0)
+            state.origins.add(f"http://{HOST}:{sock.getsockname()[1]}")
+            await self._start_site(files_app(state, origin=1), sock)
+        state.variants = variants
 
     async def _cleanup(self) -> None:
         for runner in self._runners:
@@ -233,6 +270,32 @@ class StandIn:
         """How many faults of each kind were injected since the faults were last set."""
         state = self.state.api_faults if origin == "api" else self.state.file_faults
         return dict(state.counts)
+
+    # -- variants -------------------------------------------------------------
+    @property
+    def current_variants(self) -> Variants:
+        """The variants in force."""
+        return self.state.variants
+
+    def set_variants(self, variants: Variants) -> None:
+        """Serve another reading of the API from now on (call it from outside the server).
+
+        Pages and assets served before keep their URLs valid: a second file
+        origin, once started, keeps serving.
+        """
+        if self._loop is None or self._thread is None:
+            raise RuntimeError("the stand-in is not running; start it before switching variants")
+        asyncio.run_coroutine_threadsafe(self._use_variants(variants), self._loop).result()
+
+    @contextlib.contextmanager
+    def variants(self, variants: Variants) -> Iterator[None]:
+        """Serve ``variants`` inside a ``with`` block, then restore the ones before."""
+        before = self.state.variants
+        self.set_variants(variants)
+        try:
+            yield
+        finally:
+            self.set_variants(before)
 
     # -- what the server saw ------------------------------------------------
     @property
@@ -295,17 +358,22 @@ class StandIn:
 
     def elements(self, asset: str, product: str, start: Any = None,
                  end: Any = None) -> list[dict[str, Any]]:
-        """The element objects with ``start <= time <= end``, exactly as the API lists them."""
+        """The element objects with ``start <= time <= end``, exactly as the API lists them.
+
+        Both bounds are inclusive whatever ``end_rule`` says; the objects are
+        the current variants' (URLs, durations, malformed records).
+        """
         holdings = self.holdings(asset, product)
         lo, hi = holdings.index_range(_epoch(start), _epoch(end))
-        return [self.state.payloads.element(holdings, i) for i in range(lo, hi)]
+        variants = self.state.variants
+        return [self.state.payloads.element(holdings, i, variants) for i in range(lo, hi)]
 
     def element_times(self, asset: str, product: str) -> np.ndarray:
         """Start times of every element of a product (``datetime64[s]``, UTC)."""
         return self.holdings(asset, product).starts.astype("datetime64[s]")
 
     def file_bytes(self, url: str) -> bytes:
-        """The bytes the file origin serves at ``url``."""
+        """The bytes a file origin serves at ``url`` (any origin, either spelling)."""
         return self.bodies.body(*self._locate(url))
 
     def damage(self, url: str, how: str = "corrupt") -> None:
@@ -318,15 +386,14 @@ class StandIn:
         self.bodies.damage(*self._locate(url), how)
 
     def _locate(self, url: str) -> tuple[Holdings, int]:
-        prefix = self.files_url + "/"
-        found = (self.state.archive.find_key(unquote(url[len(prefix):]))
-                 if url.startswith(prefix) else None)
+        key = self.state.origins.locate(url)
+        found = None if key is None else self.state.archive.find_key(key)
         if found is None:
             raise KeyError(f"no file of this stand-in at {url}")
         return found
 
     def asset_json(self, slug: str) -> dict[str, Any]:
-        obj = self.state.payloads.asset(slug)
+        obj = self.state.payloads.asset(slug, self.state.variants)
         if obj is None:
             raise KeyError(slug)
         return obj

@@ -1,4 +1,4 @@
-"""What the stand-in's origins share: the holdings, the faults, what they received.
+"""What the stand-in's origins share: holdings, faults, variants, what they received.
 
 Both aiohttp applications (the API origin and the file origin) take one
 :class:`StandInState`; :class:`~intake_webcoos.server.StandIn` reads it to
@@ -15,7 +15,9 @@ from aiohttp import web
 from .archive import Archive
 from .faults import FaultState
 from .files import FileBodies
+from .origins import FileOrigins
 from .payloads import Payloads
+from .variants import Variants
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -33,12 +35,18 @@ class RecordedRequest:
 
 @dataclass
 class StandInState:
-    """What both applications share."""
+    """What the applications share.
+
+    ``variants`` is replaced whole (never mutated), so a handler that reads it
+    once sees one consistent reading for its whole answer.
+    """
 
     archive: Archive
     payloads: Payloads
     bodies: FileBodies
+    origins: FileOrigins
     token: str
+    variants: Variants = field(default_factory=Variants)
     api_faults: FaultState = field(default_factory=FaultState)
     file_faults: FaultState = field(default_factory=FaultState)
     record: Callable[[RecordedRequest], None] = lambda r: None
