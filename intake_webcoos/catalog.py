@@ -10,7 +10,7 @@ import pandas as pd
 from intake.readers.entry import Catalog, ReaderDescription
 from intake.readers.user_parameters import SimpleUserParameter
 
-from .api.models import Asset, Product, Service
+from .api.models import Asset, Product, Service, product_kind
 from .api.sync import Client
 from .api.times import time_range, to_utc
 from .intake_readers import (
@@ -46,15 +46,14 @@ VIDEO_OPTIONS = {
 }
 
 
+#: The reader of each kind of product (:func:`~intake_webcoos.api.models.product_kind`).
+READERS = {"results": WebcoosResultsReader, "video": WebcoosVideoReader,
+           "image": WebcoosImagesReader, "other": WebcoosElementsReader}
+
+
 def reader_for(product: str) -> type:
     """The reader of a product's files, by the naming WebCOOS uses for its products."""
-    if product.endswith("-results"):
-        return WebcoosResultsReader
-    if "video" in product or product == "time-lapse":
-        return WebcoosVideoReader
-    if "stills" in product or "image" in product:
-        return WebcoosImagesReader
-    return WebcoosElementsReader
+    return READERS[product_kind(product)]
 
 
 def _stats(services: Sequence[Service]) -> tuple[int, int, pd.Timestamp | None,

@@ -31,6 +31,7 @@ __all__ = [
     "IncompleteListingError",
     "InvalidTimeError",
     "InvalidTokenError",
+    "MalformedRecordsWarning",
     "MissingDependencyError",
     "MissingTokenError",
     "NoFilesError",
@@ -41,6 +42,7 @@ __all__ = [
     "ResponseFormatError",
     "ResultsFormatError",
     "ServerError",
+    "SlowServiceError",
     "TruncatedDownloadError",
     "UnknownAssetError",
     "UnknownProductError",
@@ -186,6 +188,14 @@ class ServerError(WebcoosError, OSError):
         )
 
 
+class SlowServiceError(WebcoosError, OSError):
+    """The service did not answer within the time allowed (an inventory, most often).
+
+    Not a :class:`TimeoutError`: fsspec's blocking calls replace every
+    ``TimeoutError`` with their own, which would hide this message.
+    """
+
+
 class IncompleteListingError(WebcoosError, OSError):
     """The pages of a listing did not add up to the count the server gave."""
 
@@ -241,3 +251,7 @@ class MissingDependencyError(WebcoosError, ImportError):
 
 class ResultsFormatError(WebcoosError, ValueError):
     """A detection-results file is empty or has a malformed record."""
+
+
+class MalformedRecordsWarning(UserWarning):
+    """Records of a listing could not be read and were skipped (each one is named)."""

@@ -8,11 +8,13 @@ settings, so its tasks share one HTTP session on fsspec's IO loop.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import threading
 from typing import Any
 
 from fsspec.asyn import get_loop, sync
+from fsspec.caching import BlockCache
 
 from .api.client import AsyncClient
 from .errors import WebcoosError
@@ -55,3 +57,56 @@ def fetch_batch(urls: tuple[str, ...], client_options: ClientOptions = ()
         return await asyncio.gather(*(one(u) for u in urls))
 
     return sync(get_loop(), everything)
+
+
+class RangedFile(io.RawIOBase):
+    """A read-only, seekable file over HTTP range requests of an element's public URL.
+
+    Only the parts read are fetched (in blocks, kept by fsspec's ``BlockCache``),
+    so reading a container's header costs a few hundred kB, not the whole clip.
+
+    Parameters
+    ----------
+    url : str
+        The element's URL (no token is sent).
+    size : int
+        Its size in bytes (from the listing).
+    client_options : tuple of (name, value)
+        Settings of this process's file client.
+    block_size : int
+        Bytes fetched per request.
+    """
+
+    def __init__(self, url: str, size: int, client_options: ClientOptions = (),
+                 block_size: int = 2**18) -> None:
+        super().__init__()
+        self.url, self.size = url, size
+        self._client = file_client(client_options)
+        self._cache = BlockCache(block_size, self._fetch, size, maxblocks=32)
+        self._position = 0
+
+    def _fetch(self, start: int, end: int) -> bytes:
+        return sync(get_loop(), self._client.fetch, self.url, start, end)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        origin = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self.size}[whence]
+        self._position = max(0, origin + offset)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        stop = min(self._position + len(buffer), self.size)
+        if stop <= self._position:
+            return 0
+        data = self._cache._fetch(self._position, stop)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)

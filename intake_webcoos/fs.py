@@ -22,7 +22,7 @@ from fsspec.callbacks import DEFAULT_CALLBACK
 from fsspec.dircache import DirCache
 from fsspec.spec import AbstractBufferedFile
 
-from . import paths
+from . import folders, paths
 from .api.client import AsyncClient
 from .api.models import Asset, Element
 from .api.sync import Client
@@ -53,8 +53,15 @@ def _not_found(path: str, why: str = "") -> PathNotFoundError:
                              + (f": {why}" if why else "."))
 
 
-def _directory(name: str, size: int = 0, count: int = 0, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "type": "directory", "size": int(size), "count": int(count), **extra}
+def _directory(name: str, size: int | None = 0, count: int | None = 0,
+               **extra: Any) -> dict[str, Any]:
+    return {"name": name, "type": "directory", "size": size if size is None else int(size),
+            "count": count if count is None else int(count), **extra}
+
+
+def _total(values: pd.Series) -> int | None:
+    """The sum of a folder's days, or None when some are unknown (only the extent is)."""
+    return None if values.isna().any() else int(values.sum())
 
 
 def _file_info(folder: str, element: Element, service: str) -> dict[str, Any]:
@@ -154,20 +161,12 @@ class WebcoosFileSystem(AsyncFileSystem):
         except NotFoundError as exc:  # unknown camera or product, or a stream only
             raise _not_found(path, str(exc)) from exc
 
-    async def _days(self, where: ArchivePath) -> pd.DataFrame:
-        """The daily inventory bins with data (the only days that exist as folders)."""
-        await self._services(str(where), where.asset, where.product)
-        daily = await self.aclient.inventory(where.asset, where.product, "daily")
-        return daily[daily["has_data"]]
-
     async def _days_inside(self, where: ArchivePath) -> pd.DataFrame:
         """The days with data inside a date folder (all of them for a product)."""
-        days = await self._days(where)
-        if where.date:
-            start, end = where.period()
-            days = days[((days["starting"] >= start) & (days["starting"] < end)).to_numpy()]
-            if days.empty:
-                raise _not_found(str(where), "no data in that period")
+        services = await self._services(str(where), where.asset, where.product)
+        days = await folders.days_with_data(self.aclient, where, services, self._ls)
+        if where.date and days.empty:
+            raise _not_found(str(where), "no data in that period")
         return days
 
     # -- listing -----------------------------------------------------------------
@@ -225,8 +224,8 @@ class WebcoosFileSystem(AsyncFileSystem):
             return await self._list_day(where)
         days = await self._days_inside(where)
         keys = paths.folder_key(days["starting"], len(where.date) + 1).to_numpy()
-        entries = [_directory(paths.join(where.asset, where.product, key), group["size"].sum(),
-                              group["count"].sum()) for key, group in days.groupby(keys)]
+        entries = [_directory(paths.join(where.asset, where.product, key), _total(group["size"]),
+                              _total(group["count"])) for key, group in days.groupby(keys)]
         return entries, False
 
     async def _list_day(self, where: ArchivePath) -> tuple[list[dict], bool]:
@@ -234,9 +233,9 @@ class WebcoosFileSystem(AsyncFileSystem):
         end = stop - pd.Timedelta(microseconds=1)
         await self._services(str(where), where.asset, where.product)
         entries = []
-        async for service, batch in self.aclient.iter_elements(where.asset, where.product,
-                                                               start, end):
-            entries.extend(_file_info(str(where), e, service.slug) for e in batch)
+        async for listing in self.aclient.iter_elements(where.asset, where.product, start, end):
+            entries.extend(_file_info(str(where), e, listing.window.service.slug)
+                           for e in listing.elements)
         if not entries:
             raise _not_found(str(where), "no files on that UTC day (night, outage or out of "
                              "range)")
@@ -261,7 +260,7 @@ class WebcoosFileSystem(AsyncFileSystem):
         if not where.date:
             return _directory(path, *_service_totals(services))
         inside = await self._days_inside(where)
-        return _directory(path, inside["size"].sum(), inside["count"].sum())
+        return _directory(path, _total(inside["size"]), _total(inside["count"]))
 
     async def _walk(self, path: str, maxdepth: int | None = None, **kwargs: Any):
         # Every day under `path` is listed concurrently first; fsspec's own walk
@@ -298,8 +297,10 @@ class WebcoosFileSystem(AsyncFileSystem):
     async def _du(self, path: str, total: bool = True, maxdepth: int | None = None,
                   **kwargs: Any):
         if total and maxdepth is None and not kwargs.get("withdirs"):
-            # From the inventory: no file is listed.
-            return (await self._info(path))["size"] or 0
+            # From the statistics or the inventory, when they know it: no file is listed.
+            size = (await self._info(path))["size"]
+            if size is not None:
+                return size
         return await super()._du(path, total=total, maxdepth=maxdepth, **kwargs)
 
     # -- reading -----------------------------------------------------------------

@@ -25,7 +25,7 @@ from .api.sync import Client
 from .api.times import TimeLike, to_timedelta
 from .cube import CubeOptions, assemble_cube, decode_fetched, fit, learn_shape, time_chunks
 from .errors import EmptyRangeError, FrameDecodeError, MissingDependencyError
-from .fetch import fetch_batch
+from .fetch import RangedFile, fetch_batch
 
 #: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
 TIME_SLACK = 1e-3
@@ -192,7 +192,8 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
     options = CubeOptions.from_arguments(scale=scale, grayscale=grayscale,
                                          coerce_shape=coerce_shape, on_error=on_error,
                                          client_options=client_options)
-    camera, clips = _clips(Client(token, base_url, **client_options), asset, product, start, end)
+    camera, clips = _clips(Client(token, base_url, **client_options), asset, product, start,
+                           end, options)
     if options.shape is None:
         # Reading the first clip costs one clip (coerce_shape spares it).
         options = learn_shape(clips, options, first_frame)
@@ -201,17 +202,45 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
 
 
 def _clips(client: Client, asset: str, product: str, start: TimeLike | None,
-           end: TimeLike | None) -> tuple[Any, pd.DataFrame]:
-    """The camera and the listing of its clips in ``[start, end]``."""
+           end: TimeLike | None, options: CubeOptions) -> tuple[Any, pd.DataFrame]:
+    """The camera and the listing of its clips in ``[start, end]``, each with a duration.
+
+    The API gives a clip's duration "if available"; where it does not, it is read
+    from the clip's container header (a few ranged reads, not the whole clip).
+    """
     camera = client.asset(asset)
     clips = client.elements(camera.slug, product, start, end)
     if clips.empty:
         raise EmptyRangeError(f"No {product} clips of {camera.slug} between {start} and {end}.")
-    if clips["duration"].isna().any():
-        raise FrameDecodeError(clips["url"][clips["duration"].isna()].iloc[0],
-                               "the API gives no duration for this clip, so its frames "
-                               "cannot be counted before decoding.")
+    missing = clips["duration"].isna().to_numpy()
+    if missing.any():
+        clips = clips.copy()
+        clips.loc[missing, "duration"] = [
+            clip_seconds(url, None if pd.isna(size) else int(size), options)
+            for url, size in zip(clips["url"][missing], clips["size"][missing], strict=True)]
     return camera, clips
+
+
+def clip_seconds(url: str, size: int | None, options: CubeOptions) -> float:
+    """How long a clip lasts, from its container (ranged reads when its size is known)."""
+    av = _av()
+    if size is None:
+        (data,) = fetch_batch((url,), options.client)
+        source: Any = io.BytesIO(data if isinstance(data, bytes) else b"")
+    else:
+        source = RangedFile(url, size, options.client)
+    try:
+        with av.open(source) as container:
+            stream = container.streams.video[0]
+            if stream.duration is not None:
+                return float(stream.duration * stream.time_base)
+            if container.duration is not None:
+                return container.duration / av.time_base
+    except (av.error.FFmpegError, OSError, ValueError, IndexError) as exc:
+        raise FrameDecodeError(url, f"not a readable video clip ({exc!r}), and the API gives "
+                               "no duration for it.") from None
+    raise FrameDecodeError(url, "neither the API nor the clip's container gives its duration, "
+                           "so its frames cannot be counted before decoding.")
 
 
 def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,

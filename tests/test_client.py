@@ -15,15 +15,19 @@ import pandas as pd
 import pytest
 from aiohttp import web
 
-from intake_webcoos import AsyncClient, Client
-from intake_webcoos.api.client import day_windows
+from intake_webcoos import AsyncClient, Client, MalformedRecordsWarning
+from intake_webcoos.api.config import Settings
 from intake_webcoos.api.tables import ELEMENT_COLUMNS
 from intake_webcoos.errors import (
     IncompleteListingError,
     InvalidTimeError,
+    ResponseFormatError,
+    ServerError,
+    SlowServiceError,
     UnknownAssetError,
     UnknownProductError,
 )
+from intake_webcoos.server import Faults, Variants
 
 from .helpers import (
     API_PREFIX,
@@ -34,6 +38,8 @@ from .helpers import (
     elements_requests,
     fronted,
     label_of,
+    requires_proc,
+    rss_mib,
     size_of,
     time_of,
     upstream,
@@ -174,13 +180,14 @@ def test_result_products_have_end_times(client):
 def test_async_iterator_yields_pages(standin):
     async def collect():
         async with AsyncClient(TOKEN, standin.api_url) as aclient:
-            batches = [b async for _, b in aclient.iter_elements(CAMERA, STILLS, "2025-09-08",
-                                                                 "2025-09-10T23:59:59")]
-        return batches
+            return [listing async for listing in aclient.iter_elements(
+                CAMERA, STILLS, "2025-09-08", "2025-09-10T23:59:59")]
 
-    batches = asyncio.run(collect())
-    assert len(batches) == 3
-    uuids = [e.uuid for batch in batches for e in batch]
+    listings = asyncio.run(collect())
+    assert sorted(str(x.window.start.date()) for x in listings) == [
+        "2025-09-08", "2025-09-09", "2025-09-10"]  # one window per UTC day
+    assert all(x.window.holds(e.time) for x in listings for e in x.elements)
+    uuids = [e.uuid for listing in listings for e in listing.elements]
     truth = standin.elements(CAMERA, STILLS, "2025-09-08", "2025-09-10T23:59:59")
     assert sorted(uuids) == sorted(e["uuid"] for e in truth)
 
@@ -190,13 +197,118 @@ def test_latest(client, standin):
     assert latest.uuid == standin.elements(CAMERA, STILLS)[-1]["uuid"]
 
 
-def test_day_windows_share_their_boundaries():
-    windows = day_windows(pd.Timestamp("2025-09-01T12:00Z"), pd.Timestamp("2025-09-03T06:00Z"))
-    assert [(str(a), str(b)) for a, b in windows] == [
-        ("2025-09-01 12:00:00+00:00", "2025-09-02 00:00:00+00:00"),
-        ("2025-09-02 00:00:00+00:00", "2025-09-03 00:00:00+00:00"),
-        ("2025-09-03 00:00:00+00:00", "2025-09-03 06:00:00+00:00"),
-    ]
+def test_latest_uses_the_production_route(standin):
+    with standin.variants(Variants(latest_routes="production")):
+        standin.clear_requests()
+        latest = Client(TOKEN, standin.api_url).latest(CAMERA, STILLS)
+        paths = [r.path for r in standin.requests_to("api")]
+    assert latest.uuid == standin.elements(CAMERA, STILLS)[-1]["uuid"]
+    assert f"{API_PREFIX}/assets/{CAMERA}/elements/latest/image/" in paths
+    assert not any(p.endswith("/elements/") for p in paths)  # the route was enough
+
+
+@pytest.mark.parametrize("product", ["annotated-image", "rip-detection-results"])
+def test_latest_of_a_product_the_route_does_not_give_is_listed(client, standin, product):
+    """The image route gives the camera's newest still; other products are listed."""
+    latest = client.latest("walton_lighthouse", product)
+    assert latest.uuid == standin.elements("walton_lighthouse", product)[-1]["uuid"]
+
+
+# -- the cost of a listing follows the data ------------------------------------------
+def test_a_wide_span_costs_what_the_data_costs(client, standin):
+    exact = client.elements(CAMERA, STILLS)  # the service's own extent
+    standin.clear_requests()
+    wide = Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, "2000-01-01", "2100-01-01")
+    assert len(standin.requests_to("api")) <= 20  # 14 days of data, not 36,525 asked
+    assert wide.equals(exact)
+
+
+@requires_proc("/proc/self/status")
+def test_an_end_in_the_year_9999_costs_nothing_more(client, standin):
+    before = rss_mib()
+    standin.clear_requests()
+    frame = client.elements(CAMERA, STILLS, "2025-09-16", "9999-12-31")
+    assert rss_mib() - before < 300
+    assert len(standin.requests_to("api")) <= 4  # the last day, and one look past the extent
+    assert frame["uuid"].tolist() == [e["uuid"] for e in standin.elements(
+        CAMERA, STILLS, "2025-09-16", None)]
+
+
+def test_a_wide_listing_survives_transient_errors(client, standin):
+    exact = client.elements(CAMERA, STILLS)
+    with standin.faults(api=Faults(error_rate=0.2, seed=7)):
+        wide = Client(TOKEN, standin.api_url, retries=8, backoff=0.01, max_backoff=0.05
+                      ).elements(CAMERA, STILLS, "2000-01-01", "2100-01-01")
+        assert standin.fault_counts("api").get("error", 0) > 0
+    assert wide.equals(exact)
+
+
+def test_days_a_cached_inventory_shows_empty_are_not_listed(client, standin):
+    inventory = client.inventory("westerly", STILLS)
+    empty = inventory.loc[~inventory["has_data"], "starting"]
+    assert [str(d.date()) for d in empty] == ["2025-09-13"]  # the stand-in's outage day
+    standin.clear_requests()
+    frame = client.elements("westerly", STILLS, "2025-09-12", "2025-09-14T23:59:59")
+    asked = sorted(r.query["starting_after"][:10] for r in elements_requests(standin))
+    assert asked == ["2025-09-11", "2025-09-13"]  # the days of the 12th and the 14th
+    assert_same_elements(frame, truth_frame(standin, "westerly", STILLS, "2025-09-12",
+                                            "2025-09-14T23:59:59"))
+
+
+def test_page_size_has_no_hard_cap(standin):
+    standin.clear_requests()
+    Client(TOKEN, standin.api_url, page_size=5000).elements(CAMERA, STILLS, *DAY)
+    assert {r.query["page_size"] for r in elements_requests(standin)} == {"5000"}
+
+
+def test_malformed_records_are_skipped_and_named_in_one_warning(client, standin):
+    with standin.variants(Variants(malformed_every=10)):
+        served = standin.elements(CAMERA, STILLS, *DAY)
+        broken = [e["uuid"] for e in served
+                  if not isinstance(e["data"]["extents"], dict) or url_of(e) is None
+                  or time_of(e) == "NaT"]
+        with pytest.warns(MalformedRecordsWarning) as caught:
+            frame = client.elements(CAMERA, STILLS, *DAY)
+        with pytest.raises(ResponseFormatError, match="record"):
+            client.elements(CAMERA, STILLS, *DAY, strict=True)
+    assert len(caught) == 1 and f"{len(broken)} malformed" in str(caught[0].message)
+    skipped = frame.attrs["skipped_records"]
+    assert sorted(r["uuid"] for r in skipped) == sorted(broken) and len(broken) >= 3
+    assert all(r["position"] >= 1 and r["window"] and r["problem"] for r in skipped)
+    assert len(frame) == len(served) - len(broken)
+    assert not set(broken) & set(frame["uuid"])
+
+
+# -- manners ------------------------------------------------------------------------------
+def test_every_request_says_who_sends_it(client, standin):
+    standin.clear_requests()
+    frame = client.elements(CAMERA, STILLS, *DAY)
+    client.fetch(frame["url"].iloc[0])
+    agents = {r.origin: r.headers.get("User-Agent", "") for r in standin.requests}
+    assert set(agents) == {"api", "files"}
+    assert all(a.startswith("intake-webcoos/") and "aiohttp/" in a for a in agents.values())
+
+
+def test_api_requests_are_paced_by_a_leaky_bucket(standin):
+    defaults = Settings()
+    assert (defaults.api_rate, defaults.api_burst, defaults.api_concurrency) == (5.0, 10, 4)
+    standin.clear_requests()
+    Client(TOKEN, standin.api_url, api_rate=20, api_burst=4).elements(
+        CAMERA, STILLS, "2025-09-04", "2025-09-15T23:59:59")
+    times = sorted(r.time for r in standin.requests_to("api"))
+    assert len(times) >= 12
+    # Four may start at once; request k then waits for (k - 3) / 20 s to have passed.
+    late = [k for k, t in enumerate(times) if t - times[0] < (k - 3) / 20 - 0.02]
+    assert late == []
+    assert times[-1] - times[0] >= (len(times) - 4) / 20 - 0.02
+
+
+def test_the_pace_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("WEBCOOS_API_RATE", "2.5")
+    assert Client(TOKEN, "http://127.0.0.1:1/").settings.api_rate == 2.5
+    monkeypatch.setenv("WEBCOOS_API_RATE", "fast")
+    with pytest.raises(ValueError, match="WEBCOOS_API_RATE"):
+        Client(TOKEN, "http://127.0.0.1:1/")
 
 
 # -- inventory -----------------------------------------------------------------
@@ -253,7 +365,7 @@ def test_short_listing_raises(standin):
 
 
 def test_pages_announced_but_missing_raise_incomplete_listing(standin):
-    """total_pages says one more page than there is; that page answers 404 'Invalid page.'"""
+    """The count says one more page than there is; that page answers 404 'Invalid page.'"""
     seen: list[str] = []
 
     async def elements(request: web.Request) -> web.Response:
@@ -262,7 +374,7 @@ def test_pages_announced_but_missing_raise_incomplete_listing(standin):
             payload = upstream(standin, request)
         except urllib.error.HTTPError as error:
             return web.json_response(json.loads(error.read()), status=error.code)
-        payload["pagination"]["total_pages"] += 1  # the lie
+        payload["pagination"]["count"] += 100  # the lie (a page of 100 more)
         return web.json_response(payload)
 
     with fronted(standin, elements) as other:
@@ -273,6 +385,20 @@ def test_pages_announced_but_missing_raise_incomplete_listing(standin):
     assert "does not exist" in message and "Invalid page" in message
     assert "try again later" in message and "Nothing was returned" in message
     assert seen.count("1") == 3  # listed again before giving up
+
+
+def test_a_total_pages_that_disagrees_with_the_count_is_not_trusted(standin):
+    """Pages are worked out from the count and the rows a page holds, not total_pages."""
+
+    async def elements(request: web.Request) -> web.Response:
+        payload = upstream(standin, request)
+        payload["pagination"]["total_pages"] += 5  # pages that do not exist
+        return web.json_response(payload)
+
+    with fronted(standin, elements) as other:
+        client = Client(TOKEN, f"{other.url}{API_PREFIX}", page_size=100, backoff=0.01)
+        frame = client.elements(CAMERA, STILLS, *DAY)
+    assert_same_elements(frame, truth_frame(standin, CAMERA, STILLS, *DAY))
 
 
 def test_a_page_that_vanishes_once_is_listed_again(standin):
@@ -322,3 +448,19 @@ def test_every_must_be_a_duration(client):
 
 def test_environment_configuration(api_env):
     assert Client().me()["username"] == "standin"
+
+
+def test_a_slow_inventory_ends_in_a_typed_error_in_its_own_time(standin):
+    with standin.variants(Variants(inventory_delay=3)):
+        slow = Client(TOKEN, standin.api_url, inventory_timeout=0.5)
+        with pytest.raises(SlowServiceError, match=r"did not answer within 0.5 s"):
+            slow.inventory(CAMERA, STILLS)
+        assert slow.inventory(CAMERA, STILLS, wait=0.1) is None  # it failed a moment ago
+
+
+def test_a_failing_inventory_is_a_server_error_and_listings_do_not_need_it(standin):
+    with standin.variants(Variants(inventory_status=504)):
+        failing = Client(TOKEN, standin.api_url, retries=2, backoff=0.01)
+        with pytest.raises(ServerError, match="504"):
+            failing.inventory(CAMERA, STILLS)
+        assert len(failing.elements(CAMERA, STILLS, *DAY)) > 0

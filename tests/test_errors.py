@@ -16,7 +16,8 @@ from .helpers import fresh_python
 
 FAMILY = [getattr(errors, name) for name in errors.__all__
           if isinstance(getattr(errors, name), type)
-          and issubclass(getattr(errors, name), BaseException)]
+          and issubclass(getattr(errors, name), BaseException)
+          and not issubclass(getattr(errors, name), Warning)]
 
 #: Each error -> the built-ins a PyData user would catch it as (Exception: none besides).
 BUILTINS: dict[str, tuple[type, ...]] = {
@@ -33,6 +34,7 @@ BUILTINS: dict[str, tuple[type, ...]] = {
     "PathNotFoundError": (FileNotFoundError, LookupError),
     "InvalidTimeError": (ValueError,),
     "ServerError": (OSError,),
+    "SlowServiceError": (OSError,),
     "IncompleteListingError": (OSError,),
     "ForeignOriginError": (OSError,),
     "ResponseFormatError": (OSError, ValueError),
@@ -61,6 +63,7 @@ EXAMPLES_SPEC: list[tuple[str, list]] = [
     ("InvalidTimeError", ["start is after end: swap them"]),
     ("ServerError", ["http://127.0.0.1:1/webcoos/api/v1/elements/", 503, 3, "Unavailable"]),
     ("ServerError", ["http://127.0.0.1:1/x.jpg", None, 2, "ClientPayloadError"]),
+    ("SlowServiceError", ["the inventory did not answer within 300 s"]),
     ("IncompleteListingError", ["the pages did not add up"]),
     ("ForeignOriginError", ["Refusing to send the WebCOOS token"]),
     ("ResponseFormatError", ["'results[0].uuid' is not a string"]),
@@ -172,3 +175,8 @@ def test_messages_say_what_to_do():
     assert "HTTP 503" in str(server) and "try again later" in str(server)
     missing = errors.MissingDependencyError("av", "video", "x")
     assert "pip install intake_webcoos[video]" in str(missing)
+
+
+def test_skipped_records_warn_with_a_warning_of_ours():
+    assert issubclass(intake_webcoos.MalformedRecordsWarning, UserWarning)
+    assert not issubclass(intake_webcoos.MalformedRecordsWarning, intake_webcoos.WebcoosError)

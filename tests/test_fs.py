@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import time
 from datetime import UTC, datetime, timedelta
 from itertools import product as combinations
 from pathlib import Path
@@ -25,7 +26,7 @@ from PIL import Image
 
 from intake_webcoos.errors import ReadOnlyError, ServerError
 from intake_webcoos.fs import WebcoosFileSystem
-from intake_webcoos.server import Faults, StandIn
+from intake_webcoos.server import Faults, StandIn, Variants
 
 from .helpers import CAMERA, STILLS, TOKEN, elements_requests, fresh_python, label_of, url_of
 
@@ -80,8 +81,10 @@ def test_one_elements_query_per_day(fs, standin):
     fs.ls(DAY)
     fs.ls(DAY)
     (request,) = elements_requests(standin)
-    assert request.query["starting_after"] == "2025-09-10T00:00:00Z"
-    assert request.query["starting_before"] == "2025-09-10T23:59:59.999999Z"
+    # Asked a second wider on each side (right under either reading of the bounds),
+    # then filtered to the day.
+    assert request.query["starting_after"] == "2025-09-09T23:59:59Z"
+    assert request.query["starting_before"] == "2025-09-11T00:00:01Z"
 
 
 def test_info_exists_and_kinds(fs):
@@ -419,3 +422,24 @@ def test_from_json_round_trip(api_env):
     fs = WebcoosFileSystem(token=TOKEN, base_url=api_env.api_url)
     again = fsspec.AbstractFileSystem.from_json(fs.to_json())
     assert again.ls(PRODUCT, detail=False) == [f"{PRODUCT}/2025"]
+
+
+@pytest.mark.parametrize("variants", [Variants(inventory_delay=6), Variants(inventory_status=504)],
+                         ids=["slow inventory", "failing inventory"])
+def test_folders_without_the_inventory(standin, variants):
+    """Years, months and days come from the extent and the day listings instead."""
+    fs = new_fs(standin, inventory_wait=0.3)
+    with standin.variants(variants):
+        started = time.monotonic()
+        assert fs.ls(PRODUCT, detail=False) == [f"{PRODUCT}/2025"]
+        assert fs.ls(f"{PRODUCT}/2025", detail=False) == [f"{PRODUCT}/2025/09"]
+        days = fs.ls(f"{PRODUCT}/2025/09")
+        assert time.monotonic() - started < 3  # waits 0.3 s once, never for the 6 s inventory
+        assert fs.info(f"{PRODUCT}/2025")["size"] is None  # unknown without the inventory
+        assert fs.isdir(DAY) and fs.exists(DAY) and not fs.exists(f"{PRODUCT}/2025/08/30")
+        assert fs.glob(f"{PRODUCT}/2025/09/1?/*-18000*Z.jpg")
+    truth = standin.element_times(CAMERA, STILLS).astype("datetime64[D]")
+    expected = sorted({str(d).replace("-", "/") for d in truth})
+    assert [d["name"][-10:] for d in days] == expected
+    assert [d["count"] for d in days] == [int((truth == np.datetime64(d.replace("/", "-")))
+                                              .sum()) for d in expected]

@@ -17,8 +17,9 @@ import pytest
 import xarray as xr
 
 from intake_webcoos import open_video
-from intake_webcoos.cube import CubeOptions as DecodeOptions
+from intake_webcoos.cube import CubeOptions
 from intake_webcoos.errors import FrameDecodeError, MissingDependencyError
+from intake_webcoos.server import Variants
 from intake_webcoos.server.scene import SceneRenderer
 from intake_webcoos.video import decode_clip
 
@@ -72,6 +73,21 @@ def test_decoded_frames_match_the_scene(standin):
     assert set(ds["clip"].values) == {label_of(clips(standin)[0])}
 
 
+def test_clips_without_a_duration_are_counted_from_their_container(standin):
+    with standin.variants(Variants(null_durations=True)):
+        assert all(e["data"]["properties"]["duration"] is None for e in clips(standin))
+        standin.clear_requests()
+        ds = video(standin, START, "2025-09-10T18:30Z")
+        reads = [r for r in standin.requests_to("files")]
+    expected = video(standin, START, "2025-09-10T18:30Z")
+    assert ds.sizes == expected.sizes and (ds["time"].values == expected["time"].values).all()
+    # The header was read by ranges: never a whole clip beyond the one that gives the size.
+    assert sum("Range" not in r.headers for r in reads) <= 1
+    assert any("Range" in r.headers for r in reads)
+    assert np.array_equal(ds["image"].isel(time=-1).values,
+                          expected["image"].isel(time=-1).values)
+
+
 @pytest.mark.parametrize("options,per_clip", [({"fps": 1}, 20), ({"sample": "250ms"}, 80),
                                               ({"sample": "2s"}, 10)])
 def test_sampling_rates(standin, options, per_clip):
@@ -108,7 +124,7 @@ def mp4(values, pts, fps=4, gop=None):
     return buffer.getvalue()
 
 
-GRAY = DecodeOptions(grayscale=True, shape=(16, 32))
+GRAY = CubeOptions(grayscale=True, shape=(16, 32))
 
 
 def test_sample_times_count_from_the_first_frame_and_survive_dropped_frames():

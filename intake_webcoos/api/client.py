@@ -11,43 +11,36 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import pandas as pd
 from yarl import URL
 
 from ..errors import (
-    IncompleteListingError,
+    MalformedRecordsWarning,
     NoFilesError,
     NotFoundError,
     ResponseFormatError,
     UnknownAssetError,
     UnknownProductError,
 )
+from .bodies import gc_paused
 from .config import Settings
-from .http import Transport, gc_paused
-from .inventory import parse_inventory
-from .listings import Element, Page
+from .http import Transport
+from .inventory import Inventories
+from .listings import Element
 from .models import Asset, Product, Service
+from .pagination import WindowListing, count, follow, list_window
 from .tables import elements_frame, inventory_frame, thin
-from .times import TimeLike, api_time, time_range, to_timedelta
+from .times import TimeLike, time_range, to_timedelta, to_utc
+from .windows import DAY, Window, clip, day_windows, extent, tail
 
 logger = logging.getLogger("intake_webcoos.api")
 
 INVENTORY_FREQUENCIES = ("daily", "weekly", "monthly")
 _T = TypeVar("_T")
-
-
-def day_windows(start: pd.Timestamp, end: pd.Timestamp) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """Split ``[start, end]`` at UTC midnights into inclusive windows.
-
-    Neighbouring windows share their boundary instant (so an element exactly at
-    midnight is listed twice and de-duplicated, never missed).
-    """
-    cuts = pd.date_range(start.floor("D") + pd.Timedelta(days=1), end, freq="D", tz="UTC")
-    bounds = [start, *[c for c in cuts if start < c < end], end]
-    return list(itertools.pairwise(bounds)) or [(start, end)]
 
 
 class AsyncClient:
@@ -76,7 +69,7 @@ class AsyncClient:
         self.settings = Settings.resolve(token, base_url, **options)
         self.transport = Transport(self.settings)
         self._assets: tuple[float, list[Asset]] | None = None
-        self._inventories: dict[str, tuple[float, dict]] = {}
+        self._inventories = Inventories(self.transport, self._api_url)
 
     # -- life cycle -----------------------------------------------------------
     def __repr__(self) -> str:
@@ -118,23 +111,11 @@ class AsyncClient:
         if not refresh and self._assets and now - self._assets[0] < self.settings.assets_ttl:
             return list(self._assets[1])
         assets: list[Asset] = []
-        async for page in self._follow(self._api_url("assets/")):
+        async for page in follow(self.transport.get_json, self._api_url("assets/")):
             assets.extend(Asset.from_json(obj, where=f"assets[{i}]")
                           for i, obj in enumerate(page.results))
         self._assets = (now, assets)
         return list(assets)
-
-    async def _follow(self, url: URL, params: dict[str, str] | None = None
-                      ) -> AsyncIterator[Page]:
-        """Pages of a list endpoint, following ``next`` links one after another."""
-        visited = set()
-        while url is not None:
-            page = Page.from_json(await self.transport.get_json(url, params))
-            yield page
-            visited.add(str(url))
-            url, params = (URL(page.next) if page.next else None), None
-            if url is not None and str(url) in visited:
-                raise ResponseFormatError(f"the API's next link loops back to {url}")
 
     async def asset(self, name: str | Asset) -> Asset:
         """One camera by slug or label (case-insensitive).
@@ -190,61 +171,89 @@ class AsyncClient:
 
     # -- inventory ----------------------------------------------------------------
     async def inventory(self, asset: str | Asset, product: str | Product,
-                        freq: str = "daily") -> pd.DataFrame:
+                        freq: str = "daily", *, wait: float | None = None
+                        ) -> pd.DataFrame | None:
         """Counts and bytes per day, week (from Sunday) or month, times in UTC.
 
-        The inventory is slow on the real API (minutes at times), so it is read
-        with ``inventory_timeout`` and cached on the client for ``assets_ttl``.
+        The inventory is slow on the real API (minutes at times, or HTTP 504), so
+        it is given ``inventory_timeout`` seconds in all and cached on the client
+        for ``assets_ttl``.  Listings never need it.
+
+        Parameters
+        ----------
+        freq : {"daily", "weekly", "monthly"}
+            The bins.
+        wait : float, optional
+            Return None instead of waiting longer than this many seconds (or at
+            all, for a while after the inventory failed); the request goes on in
+            the background, so a later call may find it ready.
+
+        Raises
+        ------
+        SlowServiceError
+            No inventory came within ``inventory_timeout`` seconds.
         """
         if freq not in INVENTORY_FREQUENCIES:
             raise ValueError(f"freq must be one of {INVENTORY_FREQUENCIES}, not {freq!r}")
-        services = await self.services(asset, product)
         frames = []
-        for service in services:
-            bins = await self._inventory(service)
+        for service in await self.services(asset, product):
+            bins = await self._inventories.get(service, wait)
+            if bins is None:
+                return None
             frames.append(inventory_frame(bins.get(freq, ())))
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         return frame.sort_values("starting", kind="stable").reset_index(drop=True)
 
-    async def _inventory(self, service: Service) -> dict:
-        now = time.monotonic()
-        cached = self._inventories.get(service.slug)
-        if cached and now - cached[0] < self.settings.assets_ttl:
-            return cached[1]
-        payload = await self.transport.get_json(
-            self._api_url(f"services/{service.slug}/inventory/"),
-            timeout=self.settings.inventory_timeout)
-        bins = parse_inventory(payload)
-        self._inventories[service.slug] = (now, bins)
-        return bins
-
     # -- elements -----------------------------------------------------------------
     async def latest(self, asset: str | Asset, product: str | Product) -> Element:
-        """The newest element of a camera's product."""
+        """The newest element of a camera's product.
+
+        Asks the route production clients use (``/assets/{slug}/elements/latest/
+        {image|video}/``); when it answers with another product's element, or not
+        at all, lists the newest elements near the end of the service's extent.
+
+        Raises
+        ------
+        NotFoundError
+            The service reports no elements.
+        """
         found, prod, services = await self._resolve(asset, product)
-        newest: Element | None = None
-        for service in services:
+        if prod.kind in ("image", "video"):
             try:
                 payload = await self.transport.get_json(
-                    self._api_url(f"services/{service.slug}/elements/latest"))
-            except NotFoundError:
-                continue
-            element = Element.from_json(payload, where="latest")
-            if newest is None or element.time > newest.time:
-                newest = element
-        if newest is None:
-            raise NotFoundError(f"{found.slug}/{prod.slug} has no elements yet.")
-        return newest
+                    self._api_url(f"assets/{found.slug}/elements/latest/{prod.kind}/"))
+                element = Element.from_json(payload, where="latest")
+            except (NotFoundError, ResponseFormatError):
+                element = None
+            if element is not None and any(_holds(s, element) for s in services):
+                return element
+        newest = [e for s in services for e in [await self._newest(s, found)] if e is not None]
+        if newest:
+            return max(newest, key=lambda e: e.time)
+        reported = sum(s.stats.count for s in services)
+        why = (f"the service reports {reported} but none could be listed near its last one"
+               if reported else "the service reports none")
+        raise NotFoundError(f"{found.slug}/{prod.slug} has no elements: {why}.")
+
+    async def _newest(self, service: Service, asset: Asset) -> Element | None:
+        """The newest element of one service, listed from its last day to now."""
+        known = extent(service)
+        if known is None:
+            return None
+        now = pd.Timestamp.now(tz="UTC")
+        window = Window(service, known[1].floor("D"), max(now, known[1]) + DAY)
+        listing = await self._list(window, "starting", strict=False)
+        return max(listing.elements, key=lambda e: e.time, default=None)
 
     async def iter_elements(
         self, asset: str | Asset, product: str | Product, start: TimeLike | None = None,
-        end: TimeLike | None = None, *, ordering: str = "starting",
-    ) -> AsyncIterator[tuple[Service, list[Element]]]:
-        """Yield ``(service, elements)`` batches as day windows complete.
+        end: TimeLike | None = None, *, ordering: str = "starting", strict: bool = False,
+    ) -> AsyncIterator[WindowListing]:
+        """Yield the listing of each window (at most a UTC day) as it completes.
 
-        Windows are fetched concurrently; each is checked against the count the
-        server gave before it is yielded, and elements already yielded (windows
-        share their boundary instant) are dropped.
+        Windows are clipped to the service's extent and made lazily; a bounded
+        number is listed at once.  Each is checked against the count the server
+        gave before it is yielded.
 
         Raises
         ------
@@ -254,74 +263,46 @@ class AsyncClient:
         """
         if ordering not in ("starting", "-starting"):
             raise ValueError(f"ordering must be 'starting' or '-starting', not {ordering!r}")
-        services = await self.services(asset, product)
-        jobs = []
-        for service in services:
-            bounds = _service_range(service, start, end)
-            if bounds is None:
-                continue
-            windows = day_windows(*bounds)
-            if ordering == "-starting":
-                windows.reverse()
-            jobs.extend((service, window) for window in windows)
-        seen: set[str] = set()
-        async for service, batch in _as_completed(
-            [self._window(service, window, ordering) for service, window in jobs],
-            [service for service, _ in jobs],
-        ):
-            fresh = [e for e in batch if e.uuid not in seen]
-            seen.update(e.uuid for e in fresh)
-            yield service, fresh
+        found, _, services = await self._resolve(asset, product)
+        lo, hi = _bounds(start, end)
+        windows = self._windows(found, services, lo, hi, ordering == "-starting")
+        async for listing in _bounded(lambda w: self._list(w, ordering, strict), windows,
+                                      2 * self.settings.api_concurrency):
+            yield listing
 
-    async def _window(self, service: Service, window: tuple[pd.Timestamp, pd.Timestamp],
-                      ordering: str, *, attempts: int = 3) -> list[Element]:
-        """Every element of one window, verified against the server's count."""
-        params = {
-            "service": service.slug,
-            "starting_after": api_time(window[0]),
-            "starting_before": api_time(window[1]),
-            "page_size": str(self.settings.page_size),
-            "ordering": ordering,
-        }
+    def _windows(self, asset: Asset, services: list[Service], start: pd.Timestamp | None,
+                 end: pd.Timestamp | None, newest_first: bool) -> Iterator[Window]:
+        now = pd.Timestamp.now(tz="UTC")
+        for service in services:
+            span = clip(service, start, end)
+            empty = self._inventories.empty_days(service)
+            days = day_windows(service, *span, newest_first=newest_first,
+                               empty_days=empty) if span else iter(())
+            after = tail(service, start, end, now, asset.disposition)
+            tails = [after] if after is not None else []
+            yield from (itertools.chain(tails, days) if newest_first
+                        else itertools.chain(days, tails))
+
+    async def _list(self, window: Window, ordering: str, strict: bool) -> WindowListing:
+        """One window's listing; a window longer than a day is counted first, then split."""
         url = self._api_url("elements/")
-        problem = ""
-        for _ in range(attempts):
-            first = Page.from_json(await self.transport.get_json(url, params))
-            pages = [first]
-            try:
-                if first.total_pages is not None and first.total_pages > 1:
-                    rest = await asyncio.gather(*(
-                        self.transport.get_json(url, {**params, "page": str(n)})
-                        for n in range(2, first.total_pages + 1)))
-                    pages.extend(Page.from_json(p) for p in rest)
-                elif first.next:
-                    pages.extend([p async for p in self._follow(URL(first.next))])
-            except NotFoundError as exc:
-                # A page the first one announced is gone ("Invalid page."): elements
-                # were removed meanwhile, or the server miscounts. List it again.
-                problem = f"a page it announced does not exist ({exc})"
-                logger.info("listing %s %s again: %s", service.slug, window, problem)
-                continue
-            rows = [r for page in pages for r in page.results]
-            counts = {p.count for p in pages}
-            uuids = {r.get("uuid") for r in rows if isinstance(r, dict)}
-            if first.count is None or (counts == {first.count} and len(rows) == first.count
-                                       and len(uuids) == len(rows)):
-                with gc_paused():
-                    return [Element.from_json(r, where="elements") for r in rows]
-            # The listing moved under us (new elements arrived) or came back short.
-            problem = (f"{len(rows)} rows ({len(uuids)} distinct) for counts {sorted(counts)}")
-            logger.info("listing %s %s again: %s", service.slug, window, problem)
-        raise IncompleteListingError(
-            f"The listing of {service.slug} from {params['starting_after']} to "
-            f"{params['starting_before']} did not add up to the server's count: {problem}. "
-            "Nothing was returned rather than a short listing; try again later."
-        )
+        if window.stop - window.start <= DAY:
+            return await list_window(self.transport.get_json, url, window,
+                                     self.settings.page_size, ordering=ordering, strict=strict)
+        whole = WindowListing(window)
+        if await count(self.transport.get_json, url, window):
+            last = window.stop - pd.Timedelta(microseconds=1)
+            for day in day_windows(window.service, window.start, last,
+                                   newest_first=ordering == "-starting"):
+                part = await self._list(day, ordering, strict)
+                whole.elements.extend(part.elements)
+                whole.skipped.extend(part.skipped)
+        return whole
 
     async def elements(
         self, asset: str | Asset, product: str | Product, start: TimeLike | None = None,
         end: TimeLike | None = None, *, ordering: str = "starting",
-        every: str | pd.Timedelta | None = None,
+        every: str | pd.Timedelta | None = None, strict: bool = False,
     ) -> pd.DataFrame:
         """The elements of a camera's product with ``start <= time <= end`` as a DataFrame.
 
@@ -338,6 +319,9 @@ class AsyncClient:
             Oldest first (default) or newest first.
         every : str or Timedelta, optional
             Keep only the first element of each UTC bin of this width (``"10min"``).
+        strict : bool
+            Raise :class:`ResponseFormatError` on a malformed record instead of
+            skipping it with a :class:`MalformedRecordsWarning`.
 
         Returns
         -------
@@ -345,48 +329,70 @@ class AsyncClient:
             Columns ``time, end, asset, product, service, filename, url, path,
             size, duration, uuid``: times ``datetime64[ns, UTC]``, ``size``
             nullable ``Int64``, ``duration`` float seconds (NaN for stills).
+            ``frame.attrs["skipped_records"]`` names each malformed record skipped.
         """
         step = to_timedelta(every) if every is not None else None
         found, prod, _ = await self._resolve(asset, product)
         rows: list[tuple[str, Element]] = []
-        async for service, batch in self.iter_elements(found, prod, start, end,
-                                                        ordering=ordering):
-            rows.extend((service.slug, e) for e in batch)
+        skipped: dict[Any, dict[str, Any]] = {}
+        async for listing in self.iter_elements(found, prod, start, end, ordering=ordering,
+                                                strict=strict):
+            rows.extend((listing.window.service.slug, e) for e in listing.elements)
+            skipped.update({(r["uuid"] or r["window"], r["position"]): r
+                            for r in listing.skipped})
         with gc_paused():
             frame = elements_frame(rows, found.slug, prod.slug,
                                    descending=ordering == "-starting")
+        frame.attrs["skipped_records"] = list(skipped.values())
+        if skipped:
+            _warn_skipped(found.slug, prod.slug, list(skipped.values()))
         return thin(frame, step) if step is not None else frame
 
 
-def _service_range(service: Service, start: TimeLike | None, end: TimeLike | None
-                   ) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """The range to list: the user's bounds, defaulting to the service's own extent.
+def _bounds(start: TimeLike | None, end: TimeLike | None
+            ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The user's inclusive bounds in UTC (either may be open), checked to be in order."""
+    if start is not None and end is not None:
+        return time_range(start, end)
+    return (None if start is None else to_utc(start, "start"),
+            None if end is None else to_utc(end, "end"))
 
-    None when a bound is left open and the service reports no extent (it holds
-    no elements, so there is nothing to list).
+
+def _holds(service: Service, element: Element) -> bool:
+    """Whether ``element``'s file lies under ``service``'s element folder."""
+    return bool(service.url) and element.url.startswith(service.url.rstrip("/") + "/")
+
+
+def _warn_skipped(asset: str, product: str, skipped: list[dict[str, Any]]) -> None:
+    shown = "; ".join(f"{r['window']} record {r['position']} (uuid {r['uuid']}): {r['problem']}"
+                      for r in skipped[:3])
+    more = f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+    warnings.warn(MalformedRecordsWarning(
+        f"{len(skipped)} malformed element record(s) of {asset}/{product} were skipped: "
+        f"{shown}{more}. They are listed in frame.attrs['skipped_records']; pass "
+        "strict=True to raise instead."), stacklevel=2)
+
+
+async def _bounded(func: Callable[[Any], Awaitable[_T]], items: Iterator[Any], limit: int
+                   ) -> AsyncIterator[_T]:
+    """``func(item)`` for each item, at most ``limit`` at once, results as they complete.
+
+    Items are drawn lazily; a failure (or an early exit) cancels the rest.
     """
-    start = service.stats.first_starting if start is None else start
-    end = service.stats.last_starting if end is None else end
-    if start is None or end is None:
-        return None
-    return time_range(start, end)
-
-
-async def _tagged(tag: Any, awaitable: Awaitable[_T]) -> tuple[Any, _T]:
-    return tag, await awaitable
-
-
-async def _as_completed(coros: list[Awaitable[_T]], tags: list[Any]
-                        ) -> AsyncIterator[tuple[Any, _T]]:
-    """``(tag, result)`` in completion order; a failure (or an early exit) cancels the rest."""
-    tasks = [asyncio.ensure_future(_tagged(tag, c)) for c, tag in zip(coros, tags, strict=True)]
+    pending: set[asyncio.Future] = set()
     try:
-        for done in asyncio.as_completed(tasks):
-            yield await done
+        while True:
+            for item in itertools.islice(items, limit - len(pending)):
+                pending.add(asyncio.ensure_future(func(item)))
+            if not pending:
+                return
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                yield task.result()
     finally:
-        for task in tasks:
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _restore_client(cls: type, options: dict[str, Any]) -> Any:

@@ -16,6 +16,7 @@ from yarl import URL
 DEFAULT_BASE_URL = "https://app.webcoos.org/webcoos/api/v1"
 TOKEN_ENV = "WEBCOOS_API_TOKEN"
 BASE_URL_ENV = "WEBCOOS_API_URL"
+RATE_ENV = "WEBCOOS_API_RATE"
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,11 @@ class Settings:
     timeout : float
         Seconds to wait for any read of an answer (and to connect).
     inventory_timeout : float
-        Read timeout of inventory requests, which WebCOOS may take minutes to answer.
+        Seconds :meth:`~intake_webcoos.api.client.AsyncClient.inventory` waits in all
+        (attempts included) for an inventory, which WebCOOS may take minutes to answer.
+    inventory_wait : float
+        Seconds the filesystem waits for an inventory to name the folders with data
+        before it finds them from the service's extent and day listings instead.
     retries : int
         Attempts per request on 429/5xx, dropped connections and timeouts.
     backoff : float
@@ -40,39 +45,61 @@ class Settings:
         Longest pause between attempts (also caps ``Retry-After``).
     api_concurrency : int
         Requests in flight to the API at once.
+    api_rate : float
+        Sustained API requests per second (default ``$WEBCOOS_API_RATE`` or 5):
+        WebCOOS asks bulk users to pace themselves. Attempts count, retries included.
+    api_burst : int
+        Requests that may start at once before the rate applies (a leaky bucket),
+        so a short listing is not slowed while a year-long one is paced.
     file_concurrency : int
         File transfers in flight at once (files come from S3, which copes with more).
     page_size : int
-        Elements asked for per page.
+        Elements asked for per page (a server that serves fewer is followed correctly).
     assets_ttl : float
         Seconds the camera list is cached on the client.
+    late_uploads : float
+        Seconds after a UTC day ends during which elements of it may still arrive
+        (uploads run late): an inventory's empty day counts as empty only after that.
     """
 
     base_url: str = DEFAULT_BASE_URL
     token: str | None = field(default=None, repr=False, compare=False)
     timeout: float = 60.0
-    inventory_timeout: float = 600.0
+    inventory_timeout: float = 300.0
+    inventory_wait: float = 20.0
     retries: int = 5
     backoff: float = 0.5
     max_backoff: float = 30.0
-    api_concurrency: int = 8
+    api_concurrency: int = 4
+    api_rate: float = 5.0
+    api_burst: int = 10
     file_concurrency: int = 64
     page_size: int = 1000
     assets_ttl: float = 600.0
+    late_uploads: float = 6 * 3600.0
 
     def __post_init__(self) -> None:
         url = URL(self.base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"base_url must be an http(s) URL, not {self.base_url!r}")
-        if self.retries < 1 or self.api_concurrency < 1 or self.file_concurrency < 1:
-            raise ValueError("retries and concurrency limits must be at least 1")
-        if not 1 <= self.page_size <= 1000:
-            raise ValueError("page_size must be between 1 and 1000 (the API's maximum)")
+        if min(self.retries, self.api_concurrency, self.file_concurrency, self.api_burst,
+               self.page_size) < 1:
+            raise ValueError("retries, concurrency limits, api_burst and page_size must be "
+                             "at least 1")
+        if not self.api_rate > 0 or min(self.timeout, self.inventory_timeout,
+                                        self.inventory_wait) <= 0:
+            raise ValueError("api_rate and every timeout must be positive")
 
     @classmethod
     def resolve(cls, token: str | None = None, base_url: str | None = None,
                 **options: Any) -> Settings:
         """Settings from arguments, falling back to the environment, then defaults."""
+        if "api_rate" not in options and os.environ.get(RATE_ENV):
+            try:
+                options["api_rate"] = float(os.environ[RATE_ENV])
+            except ValueError:
+                raise ValueError(f"{RATE_ENV} must be a number of requests per second, not "
+                                 f"{os.environ[RATE_ENV]!r}") from None
         return cls(
             base_url=(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
             token=token or os.environ.get(TOKEN_ENV) or None,

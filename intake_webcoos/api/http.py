@@ -22,15 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-import gc
-import json
 import logging
 import os
 import random
 import secrets
-import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -49,11 +46,14 @@ from ..errors import (
     ServerError,
     TruncatedDownloadError,
 )
+from .bodies import detail, gc_paused, stream_to
 from .config import Settings
+from .sessions import LoopResources, close_session
 
 logger = logging.getLogger("intake_webcoos.api")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
 MAX_REDIRECTS = 5
 _T = TypeVar("_T")
 
@@ -73,38 +73,6 @@ def retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-async def _detail(response: aiohttp.ClientResponse) -> str:
-    """The ``detail`` of an error body, or its first characters."""
-    try:
-        text = await response.text()
-    except (aiohttp.ClientError, UnicodeDecodeError, TimeoutError):
-        return response.reason or ""
-    try:
-        payload = json.loads(text)
-    except ValueError:
-        return text[:200]
-    if isinstance(payload, dict) and isinstance(payload.get("detail"), str):
-        return payload["detail"]
-    return text[:200]
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many acyclic objects.
-
-    Parsing a page of elements creates tens of thousands of dicts and strings
-    and no reference cycles; without the pause, CPython's collector walks the
-    growing heap again and again and parsing runs at half speed.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Hidden(str):
@@ -136,46 +104,6 @@ class _Request:
     ok: frozenset[int] = frozenset({200})
 
 
-class _LoopResources:
-    """The session and request slots of one event loop (aiohttp objects are loop-bound)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.loop = asyncio.get_running_loop()
-        connector = aiohttp.TCPConnector(
-            limit=settings.api_concurrency + settings.file_concurrency, ttl_dns_cache=300
-        )
-        self.session = aiohttp.ClientSession(connector=connector, trust_env=False)
-        self.api_slots = asyncio.Semaphore(settings.api_concurrency)
-        self.file_slots = asyncio.Semaphore(settings.file_concurrency)
-
-
-def _close_session(loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> None:
-    """Close a forgotten transport's sockets without blocking (finalizers may run on the loop).
-
-    Closing the connector marks the session closed too, so aiohttp does not warn.
-    """
-    connector = session.connector
-    if connector is None or connector.closed:
-        return
-    try:
-        on_loop = asyncio.get_running_loop() is loop
-    except RuntimeError:
-        on_loop = False
-    if on_loop or not loop.is_running() or loop.is_closed():
-        connector._close()
-        return
-    # Sockets belong to the loop's thread: close them there, waiting only briefly
-    # (at interpreter exit the loop may never get to it).
-    closed = threading.Event()
-
-    def close() -> None:
-        connector._close()
-        closed.set()
-
-    loop.call_soon_threadsafe(close)
-    closed.wait(0.2)
-
-
 class Transport:
     """Sessions, attempts and origin rules for the API and the element file hosts.
 
@@ -187,7 +115,7 @@ class Transport:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._resources: _LoopResources | None = None
+        self._resources: LoopResources | None = None
         #: API requests started (each may take several attempts), for tests and benchmarks.
         self.api_requests = 0
 
@@ -200,12 +128,12 @@ class Transport:
         if resources is not None and not resources.session.closed:
             await resources.session.close()
 
-    def _here(self) -> _LoopResources:
+    def _here(self) -> LoopResources:
         loop = asyncio.get_running_loop()
         if self._resources is None or self._resources.loop is not loop \
                 or self._resources.session.closed:
-            self._resources = _LoopResources(self.settings)
-            weakref.finalize(self, _close_session, loop, self._resources.session)
+            self._resources = LoopResources(self.settings)
+            weakref.finalize(self, close_session, loop, self._resources.session)
         return self._resources
 
     @property
@@ -319,7 +247,7 @@ class Transport:
         async def save(response: aiohttp.ClientResponse) -> int:
             temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.part")
             try:
-                written = await _stream_to(response, temporary, size, callback, chunk_size)
+                written = await stream_to(response, temporary, size, callback, chunk_size)
                 if size is not None and written != size:
                     raise TruncatedDownloadError(
                         f"{url} arrived with {written} bytes, but the listing says {size}; "
@@ -348,6 +276,8 @@ class Transport:
         for n in range(1, retries + 1):
             wait: float | None = None
             async with slots:
+                if request.api:  # element files come from a public bucket: not paced
+                    await self._here().api_pace.acquire()
                 try:
                     async with self._open(request) as response:
                         return await consume(response)
@@ -395,20 +325,20 @@ class Transport:
         if status in RETRY_STATUSES:
             raise _Retry(status, response.reason or "",
                          retry_after(response.headers.get("Retry-After")))
-        detail = await _detail(response)
+        text = await detail(response)
         if request.api:
             if self.settings.token:
-                detail = detail.replace(self.settings.token, "<token>")
+                text = text.replace(self.settings.token, "<token>")
             if status in (401, 403):
                 raise InvalidTokenError(
-                    f"The WebCOOS API refused the token (HTTP {status}: {detail}). Copy a "
+                    f"The WebCOOS API refused the token (HTTP {status}: {text}). Copy a "
                     "fresh token from your profile page at https://app.webcoos.org and pass "
                     "it as token=... or WEBCOOS_API_TOKEN.")
             if status == 404:
-                raise NotFoundError(f"{url} does not exist (HTTP 404: {detail}).")
+                raise NotFoundError(f"{url} does not exist (HTTP 404: {text}).")
         elif status in (403, 404):  # S3 answers 403 for a missing key without list rights
             raise PathNotFoundError(f"No file at {url} (HTTP {status}).")
-        raise RequestError(str(url), status, detail)
+        raise RequestError(str(url), status, text)
 
     def _pause(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter; ``Retry-After`` wins when the server gives it."""
@@ -427,19 +357,3 @@ class Transport:
     def _timeout(self, read: float | None) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=None, sock_connect=self.settings.timeout,
                                      sock_read=read or self.settings.timeout)
-
-
-async def _stream_to(response: aiohttp.ClientResponse, path: str, size: int | None,
-                     callback: Any, chunk_size: int) -> int:
-    """Write a response body to ``path`` chunk by chunk; returns the bytes written."""
-    if callback is not None:
-        callback.set_size(response.content_length or size)
-        callback.absolute_update(0)
-    written = 0
-    with open(path, "wb") as out:
-        async for chunk in response.content.iter_chunked(chunk_size):
-            out.write(chunk)
-            written += len(chunk)
-            if callback is not None:
-                callback.relative_update(len(chunk))
-    return written

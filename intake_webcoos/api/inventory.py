@@ -1,11 +1,25 @@
-"""Service inventories (``/services/{id}/inventory/``): counts and bytes per time bin."""
+"""Service inventories (``/services/{id}/inventory/``): counts and bytes per time bin.
+
+The records and their parser, and :class:`Inventories`, which fetches a
+service's inventory once, in the background, so that nobody has to wait for
+it: the real one can take minutes or fail (HTTP 504).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from yarl import URL
+
+from ..errors import SlowServiceError, WebcoosError
 from .fields import (
     as_object,
     as_text,
@@ -16,6 +30,12 @@ from .fields import (
     parse_api_time,
     required_time,
 )
+
+if TYPE_CHECKING:
+    from .http import Transport
+    from .models import Service
+
+logger = logging.getLogger("intake_webcoos.api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +166,95 @@ def parse_inventory(payload: Any) -> dict[str, tuple[InventoryBin, ...]]:
             rows.append(InventoryBin.from_json(record, where=row_name))
         inventory[name] = tuple(rows)
     return inventory
+
+
+@dataclass
+class _Pending:
+    """An inventory request under way (or done), and whether a wait gave up on it."""
+
+    task: asyncio.Future
+    started: float = field(default_factory=time.monotonic)
+    gave_up: bool = False
+
+
+@dataclass(frozen=True)
+class _Inventory:
+    """A cached inventory, and when it was fetched."""
+
+    monotonic: float
+    fetched: pd.Timestamp
+    bins: dict
+
+
+class Inventories:
+    """The inventories of a client's services: fetched once, in the background, and kept.
+
+    Parameters
+    ----------
+    transport : Transport
+        Where requests go (its settings give the timeouts and how long to keep them).
+    url : callable
+        ``url(path)``: the API URL of a path.
+    """
+
+    def __init__(self, transport: Transport, url: Callable[[str], URL]) -> None:
+        self._transport, self._url = transport, url
+        self._settings = transport.settings
+        self._cached: dict[str, _Inventory] = {}
+        self._pending: dict[tuple[Any, str], _Pending] = {}
+
+    async def get(self, service: Service, wait: float | None = None) -> dict | None:
+        """A service's inventory bins by resolution, from the cache or the API.
+
+        With ``wait``, give up after that many seconds and return None; the request
+        goes on in the background, so a later call may find it done.  Once a wait
+        has given up, or the request failed, later waits (for ``assets_ttl``) return
+        None at once instead of making every caller wait again.
+        """
+        cached = self._cached.get(service.slug)
+        if cached is not None and time.monotonic() - cached.monotonic < self._settings.assets_ttl:
+            return cached.bins
+        key = (asyncio.get_running_loop(), service.slug)
+        pending = self._pending.get(key)
+        fresh = pending is not None and \
+            time.monotonic() - pending.started < self._settings.assets_ttl
+        failed = pending is not None and pending.task.done() and pending.task.exception()
+        if wait is not None and fresh and (pending.gave_up or failed):
+            return None
+        if pending is None or failed or not fresh:
+            pending = _Pending(asyncio.ensure_future(self._fetch(service)))
+            self._pending[key] = pending
+        if wait is None:
+            return await asyncio.shield(pending.task)
+        try:
+            return await asyncio.wait_for(asyncio.shield(pending.task), wait)
+        except (TimeoutError, WebcoosError, OSError) as exc:
+            logger.info("no inventory of %s within %s s: %s", service.slug, wait, exc)
+            pending.gave_up = True
+            return None
+
+    async def _fetch(self, service: Service) -> dict:
+        url = self._url(f"services/{service.slug}/inventory/")
+        limit = self._settings.inventory_timeout
+        try:
+            async with asyncio.timeout(limit):
+                payload = await self._transport.get_json(url, timeout=limit)
+        except TimeoutError:
+            raise SlowServiceError(
+                f"The WebCOOS inventory of {service.slug} did not answer within {limit:g} s "
+                "(inventories can take minutes on the real service). Try again later, or "
+                "raise inventory_timeout=; listings (elements, ls of a day) do not need it."
+            ) from None
+        bins = parse_inventory(payload)
+        self._cached[service.slug] = _Inventory(time.monotonic(), pd.Timestamp.now(tz="UTC"),
+                                                bins)
+        return bins
+
+    def empty_days(self, service: Service) -> frozenset[dt.date]:
+        """UTC days a cached inventory shows empty, long enough ago that no upload is late."""
+        cached = self._cached.get(service.slug)
+        if cached is None:
+            return frozenset()
+        settled = cached.fetched - pd.Timedelta(seconds=self._settings.late_uploads)
+        return frozenset(b.starting.date() for b in cached.bins.get("daily", ())
+                         if not b.has_data and b.ending <= settled)

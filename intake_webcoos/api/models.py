@@ -46,6 +46,7 @@ __all__ = [
     "Service",
     "parse_api_time",
     "parse_inventory",
+    "product_kind",
 ]
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,22 @@ class Service:
         )
 
 
+def product_kind(slug: str) -> str:
+    """What a product's files hold, by the naming WebCOOS uses for its products.
+
+    ``"results"`` (``*-results``: detection results, JSON), ``"video"`` (clips:
+    ``video-archive``, ``time-lapse``), ``"image"`` (``*-stills``, ``*-image``)
+    or ``"other"``.
+    """
+    if slug.endswith("-results"):
+        return "results"
+    if "video" in slug or slug == "time-lapse":
+        return "video"
+    if "stills" in slug or "image" in slug:
+        return "image"
+    return "other"
+
+
 @dataclass(frozen=True, slots=True)
 class Product:
     """A product of a camera (``one-minute-stills``, ``video-archive``...).
@@ -183,6 +200,11 @@ class Product:
     slug: str
     label: str
     services: tuple[Service, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """What its files hold: see :func:`product_kind`."""
+        return product_kind(self.slug)
 
     @property
     def s3_services(self) -> tuple[Service, ...]:

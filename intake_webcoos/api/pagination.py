@@ -21,7 +21,7 @@ from typing import Any
 from yarl import URL
 
 from ..errors import IncompleteListingError, NotFoundError, ResponseFormatError
-from .http import gc_paused
+from .bodies import gc_paused
 from .listings import Element, Page
 from .windows import Window
 

@@ -312,8 +312,7 @@ class StandIn:
         with self._arrived:
             self._requests.clear()
             self._received = dict.fromkeys(self._received, 0)
-        for origin in self.state.peak_in_flight:
-            self.state.peak_in_flight[origin] = self.state.in_flight[origin]
+        self.state.clear_peaks()
 
     def wait_for_requests(self, origin: str, count: int, timeout: float) -> bool:
         """Block until ``count`` requests to ``origin`` have arrived since :meth:`clear_requests`.
@@ -346,7 +345,7 @@ class StandIn:
             self._arrived.notify_all()
 
     def peak_in_flight(self, origin: str) -> int:
-        """Most requests of one origin handled at once since the last :meth:`clear_requests`."""
+        """Most requests of one origin at once, of those since :meth:`clear_requests`."""
         return self.state.peak_in_flight[origin]
 
     # -- ground truth, without HTTP ------------------------------------------

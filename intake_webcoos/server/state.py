@@ -7,6 +7,7 @@ answer tests' questions (requests seen, peak concurrency, ground truth).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ class RecordedRequest:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
+    #: When it arrived (``time.monotonic()`` in the server's process).
+    time: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -51,7 +54,17 @@ class StandInState:
     file_faults: FaultState = field(default_factory=FaultState)
     record: Callable[[RecordedRequest], None] = lambda r: None
     in_flight: dict[str, int] = field(default_factory=lambda: {"api": 0, "files": 0})
+    #: Requests in flight, and their peak, among those that arrived since the requests
+    #: were last cleared (a request still held from before does not count).
+    fresh_in_flight: dict[str, int] = field(default_factory=lambda: {"api": 0, "files": 0})
     peak_in_flight: dict[str, int] = field(default_factory=lambda: {"api": 0, "files": 0})
+    generation: int = 0
+
+    def clear_peaks(self) -> None:
+        """Start counting concurrent requests afresh."""
+        self.generation += 1
+        self.fresh_in_flight = dict.fromkeys(self.fresh_in_flight, 0)
+        self.peak_in_flight = dict.fromkeys(self.peak_in_flight, 0)
 
 
 def recorder(origin: str, state: StandInState):
@@ -61,11 +74,16 @@ def recorder(origin: str, state: StandInState):
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         state.record(RecordedRequest(origin, request.method, request.path,
                                      dict(request.query), dict(request.headers)))
+        generation = state.generation
         state.in_flight[origin] += 1
-        state.peak_in_flight[origin] = max(state.peak_in_flight[origin], state.in_flight[origin])
+        state.fresh_in_flight[origin] += 1
+        state.peak_in_flight[origin] = max(state.peak_in_flight[origin],
+                                           state.fresh_in_flight[origin])
         try:
             return await handler(request)
         finally:
             state.in_flight[origin] -= 1
+            if generation == state.generation:
+                state.fresh_in_flight[origin] -= 1
 
     return middleware
