@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from fsspec.asyn import get_loop, sync
 
 from .api.client import AsyncClient
+from .api.sync import run
 from .errors import WebcoosError
 from .paths import local_path, safe_name
 
@@ -134,7 +134,7 @@ def download(elements: pd.DataFrame, root: str | os.PathLike, *, token: str | No
 
     started = time.perf_counter()
     try:
-        sync(get_loop(), everything)
+        run(everything)
     finally:
         files_bar.close()
         bytes_bar.close()

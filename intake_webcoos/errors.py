@@ -200,12 +200,12 @@ class IncompleteListingError(WebcoosError, OSError):
     """The pages of a listing did not add up to the count the server gave."""
 
 
-class ForeignOriginError(WebcoosError, OSError):
-    """The API pointed at another origin; the token is never sent there."""
-
-
 class ResponseFormatError(WebcoosError, OSError, ValueError):
     """A payload from the server did not have the expected shape."""
+
+
+class ForeignOriginError(ResponseFormatError):
+    """The API pointed at another origin; the token is never sent there."""
 
 
 class RequestError(WebcoosError, OSError):

@@ -13,10 +13,10 @@ import os
 import threading
 from typing import Any
 
-from fsspec.asyn import get_loop, sync
 from fsspec.caching import BlockCache
 
 from .api.client import AsyncClient
+from .api.sync import run
 from .errors import WebcoosError
 
 ClientOptions = tuple[tuple[str, Any], ...]
@@ -56,7 +56,7 @@ def fetch_batch(urls: tuple[str, ...], client_options: ClientOptions = ()
     async def everything() -> list[bytes | Exception]:
         return await asyncio.gather(*(one(u) for u in urls))
 
-    return sync(get_loop(), everything)
+    return run(everything)
 
 
 class RangedFile(io.RawIOBase):
@@ -86,7 +86,7 @@ class RangedFile(io.RawIOBase):
         self._position = 0
 
     def _fetch(self, start: int, end: int) -> bytes:
-        return sync(get_loop(), self._client.fetch, self.url, start, end)
+        return run(self._client.fetch, self.url, start, end)
 
     def readable(self) -> bool:
         return True

@@ -111,7 +111,8 @@ class AsyncClient:
         if not refresh and self._assets and now - self._assets[0] < self.settings.assets_ttl:
             return list(self._assets[1])
         assets: list[Asset] = []
-        async for page in follow(self.transport.get_json, self._api_url("assets/")):
+        async for page in follow(self.transport.get_json, self._api_url("assets/"),
+                                 max_pages=self.settings.max_pages):
             assets.extend(Asset.from_json(obj, where=f"assets[{i}]")
                           for i, obj in enumerate(page.results))
         self._assets = (now, assets)
@@ -288,7 +289,8 @@ class AsyncClient:
         url = self._api_url("elements/")
         if window.stop - window.start <= DAY:
             return await list_window(self.transport.get_json, url, window,
-                                     self.settings.page_size, ordering=ordering, strict=strict)
+                                     self.settings.page_size, ordering=ordering, strict=strict,
+                                     max_pages=self.settings.max_pages)
         whole = WindowListing(window)
         if await count(self.transport.get_json, url, window):
             last = window.stop - pd.Timedelta(microseconds=1)

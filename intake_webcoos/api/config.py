@@ -57,6 +57,15 @@ class Settings:
         Elements asked for per page (a server that serves fewer is followed correctly).
     assets_ttl : float
         Seconds the camera list is cached on the client.
+    deadline : float
+        Seconds one attempt of a request may take in all, body included (a host
+        that trickles a byte at a time is cut off).
+    max_api_bytes : int
+        The largest API answer read (after decompression); more is refused.
+    max_file_bytes : int
+        The largest element file read when the listing gives no size.
+    max_pages : int
+        The most pages one window of a listing may have (a day of stills is one).
     late_uploads : float
         Seconds after a UTC day ends during which elements of it may still arrive
         (uploads run late): an inventory's empty day counts as empty only after that.
@@ -76,6 +85,10 @@ class Settings:
     file_concurrency: int = 64
     page_size: int = 1000
     assets_ttl: float = 600.0
+    deadline: float = 900.0
+    max_api_bytes: int = 64 * 2**20
+    max_file_bytes: int = 4 * 2**30
+    max_pages: int = 1000
     late_uploads: float = 6 * 3600.0
 
     def __post_init__(self) -> None:
@@ -83,11 +96,11 @@ class Settings:
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"base_url must be an http(s) URL, not {self.base_url!r}")
         if min(self.retries, self.api_concurrency, self.file_concurrency, self.api_burst,
-               self.page_size) < 1:
-            raise ValueError("retries, concurrency limits, api_burst and page_size must be "
-                             "at least 1")
+               self.page_size, self.max_pages, self.max_api_bytes, self.max_file_bytes) < 1:
+            raise ValueError("retries, concurrency limits, api_burst, page_size and the "
+                             "max_* limits must be at least 1")
         if not self.api_rate > 0 or min(self.timeout, self.inventory_timeout,
-                                        self.inventory_wait) <= 0:
+                                        self.inventory_wait, self.deadline) <= 0:
             raise ValueError("api_rate and every timeout must be positive")
 
     @classmethod

@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import aiohttp
-import orjson
 from yarl import URL
 
 from ..errors import (
@@ -43,11 +42,13 @@ from ..errors import (
     NotFoundError,
     PathNotFoundError,
     RequestError,
+    ResponseFormatError,
     ServerError,
     TruncatedDownloadError,
 )
-from .bodies import detail, gc_paused, stream_to
+from .bodies import BodyTooLarge, decode_json, detail, read_limited, temporary_path
 from .config import Settings
+from .partial import Partial
 from .sessions import LoopResources, close_session
 
 logger = logging.getLogger("intake_webcoos.api")
@@ -116,6 +117,7 @@ class Transport:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._resources: LoopResources | None = None
+        self._range_ignored: set[URL] = set()
         #: API requests started (each may take several attempts), for tests and benchmarks.
         self.api_requests = 0
 
@@ -141,6 +143,10 @@ class Transport:
         """The session of the running loop."""
         return self._here().session
 
+    def ignores_range(self, url: str) -> bool:
+        """Whether the host of ``url`` has answered a range request with the whole file."""
+        return URL(url).origin() in self._range_ignored
+
     # -- the three kinds of request ---------------------------------------------
     async def get_json(self, url: URL | str, params: dict[str, str] | None = None,
                        *, timeout: float | None = None) -> Any:
@@ -161,6 +167,8 @@ class Transport:
             No token, or the API refused it.
         NotFoundError
             The API answered 404.
+        ResponseFormatError
+            The answer is not JSON, or larger than ``max_api_bytes``.
         ServerError
             Every attempt failed (5xx, 429, dropped connections, timeouts).
         """
@@ -174,53 +182,64 @@ class Transport:
                                     "Accept": "application/json"})
 
         async def read(response: aiohttp.ClientResponse) -> Any:
-            body = await response.read()
             try:
-                with gc_paused():
-                    return orjson.loads(body)
-            except orjson.JSONDecodeError:
-                raise _Retry(response.status, "the answer was not valid JSON") from None
+                body = await read_limited(response, self.settings.max_api_bytes)
+            except BodyTooLarge as exc:
+                raise ResponseFormatError(
+                    f"{url} answered with more than {exc.limit:,} bytes (max_api_bytes); "
+                    "nothing this large is expected from the API.") from None
+            return decode_json(body, url.with_query(None))
 
         self.api_requests += 1
-        return await self._attempts(request, read, self._here().api_slots)
+        return await self._attempts(lambda: request, read, self._here().api_slots)
 
-    async def fetch(self, url: str, start: int | None = None, end: int | None = None) -> bytes:
+    async def fetch(self, url: str, start: int | None = None, end: int | None = None, *,
+                    size: int | None = None) -> bytes:
         """The bytes of an element file, or of ``[start, end)`` of it, without the token.
 
         Element files are public (S3), so nothing but the URL is sent.  A body
-        shorter than its ``Content-Length`` is retried like a dropped connection.
+        shorter than its ``Content-Length`` is retried like a dropped connection;
+        one longer than ``size`` (the listed size; ``max_file_bytes`` when not
+        known) or than the range asked is refused.  A host that answers a range
+        request with the whole file is read only up to the end of the range.
 
         Raises
         ------
         PathNotFoundError
             The file host has no such file.
+        TruncatedDownloadError
+            The file is longer than its listed size.
         """
-        headers = {}
-        if start is not None or end is not None:
-            first = start or 0
-            if end is not None and end <= first:
-                return b""
-            headers["Range"] = f"bytes={first}-{'' if end is None else end - 1}"
+        ranged = start is not None or end is not None
+        first = start or 0
+        if end is not None and end <= first:
+            return b""
+        headers = {"Range": f"bytes={first}-{'' if end is None else end - 1}"} if ranged else {}
         request = _Request(URL(url), api=False, headers=headers, timeout=self._timeout(None),
                            ok=frozenset({200, 206, 416}))
+        limit = self._file_limit(size)
 
         async def read(response: aiohttp.ClientResponse) -> bytes:
             if response.status == 416:  # the range starts past the end of the file
                 return b""
-            data = await response.read()
-            if response.status == 200 and headers:  # the host ignored Range: cut locally
-                return data[start or 0 : end]
-            return data
+            if response.status == 200 and ranged:  # Range ignored: read no further than the end
+                self._range_ignored.add(request.url.origin())
+                stop = limit if end is None else min(end, limit)
+                return (await _prefix(response, stop))[first:]
+            return await _within(response, (end - first) if ranged and end else limit, url)
 
-        return await self._attempts(request, read, self._here().file_slots)
+        return await self._attempts(lambda: request, read, self._here().file_slots)
 
     async def download(self, url: str, path: str | os.PathLike, *, size: int | None = None,
-                       callback: Any = None, chunk_size: int = 2**18) -> int:
+                       callback: Any = None, tag: str | None = None) -> int:
         """Stream an element file to ``path`` atomically; returns the bytes written.
 
-        The bytes go to a hidden temporary file beside ``path``, which is renamed
-        to ``path`` only when complete and, if ``size`` is given, of that size.
-        Whatever fails, no partial file is left under either name.
+        The bytes go to a hidden temporary file beside ``path``
+        (:func:`~intake_webcoos.api.bodies.temporary_path` with ``tag``), renamed to
+        ``path`` only when complete and, if ``size`` is given, of that size.  A
+        transfer that breaks is resumed from the bytes already written (a range
+        request guarded by the ETag and the listed size); a host that ignores
+        ``Range`` starts it over.  Whatever fails, no partial file is left.
 
         Parameters
         ----------
@@ -232,6 +251,8 @@ class Transport:
             Expected size in bytes (from the listing).
         callback : fsspec.callbacks.Callback, optional
             Told the size, then each chunk written.
+        tag : str, optional
+            Marks the temporary file (default: random); see :mod:`intake_webcoos.download`.
 
         Raises
         ------
@@ -241,51 +262,52 @@ class Transport:
             The file host has no such file.
         """
         target = os.fspath(path)
-        folder, name = os.path.split(target)
-        request = _Request(URL(url), api=False, timeout=self._timeout(None))
+        partial = Partial(temporary_path(target, tag or secrets.token_hex(4)), size,
+                          self._file_limit(size), callback, url)
 
-        async def save(response: aiohttp.ClientResponse) -> int:
-            temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.part")
-            try:
-                written = await stream_to(response, temporary, size, callback, chunk_size)
-                if size is not None and written != size:
-                    raise TruncatedDownloadError(
-                        f"{url} arrived with {written} bytes, but the listing says {size}; "
-                        "nothing was written. Try again; if it persists, report it to WebCOOS."
-                    )
-                os.replace(temporary, target)
-                return written
-            finally:
-                if os.path.exists(temporary):
-                    os.unlink(temporary)
+        def request() -> _Request:
+            return _Request(URL(url), api=False, headers=partial.headers(),
+                            timeout=self._timeout(None), ok=frozenset({200, 206}))
 
-        return await self._attempts(request, save, self._here().file_slots)
+        try:
+            written = await self._attempts(request, partial.save, self._here().file_slots)
+            os.replace(partial.path, target)
+            return written
+        finally:
+            if os.path.exists(partial.path):
+                os.unlink(partial.path)
 
     # -- the one loop of attempts ------------------------------------------------
-    async def _attempts(self, request: _Request,
+    async def _attempts(self, make: Callable[[], _Request],
                         consume: Callable[[aiohttp.ClientResponse], Awaitable[_T]],
                         slots: asyncio.Semaphore) -> _T:
-        """Open ``request`` and ``consume`` its answer until that succeeds.
+        """Open ``make()`` and ``consume`` its answer until that succeeds.
 
-        429/5xx answers, dropped connections, broken bodies and timeouts are
-        retried with backoff; every other failure raises at once.
+        429/5xx answers, dropped connections, broken bodies and timeouts (each
+        attempt has ``deadline`` seconds in all) are retried with backoff; every
+        other failure raises at once, as one of the package's errors.
         """
         status: int | None = None
         reason = ""
         retries = self.settings.retries
         for n in range(1, retries + 1):
+            request = make()
             wait: float | None = None
             async with slots:
                 if request.api:  # element files come from a public bucket: not paced
                     await self._here().api_pace.acquire()
                 try:
-                    async with self._open(request) as response:
+                    async with asyncio.timeout(self.settings.deadline), \
+                            self._open(request) as response:
                         return await consume(response)
                 except _Retry as retry:
                     status, reason, wait = retry.status, retry.reason, retry.wait
                 except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError,
                         TimeoutError) as exc:
                     status, reason = None, f"{type(exc).__name__}: {exc}".rstrip(": ")
+                except aiohttp.ClientError as exc:  # anything else aiohttp raises: ours now
+                    raise ServerError(str(request.url), None, n, f"{type(exc).__name__}: "
+                                      f"{exc}") from None
             logger.info("attempt %d of %d at %s failed: %s %s", n, retries,
                         request.url.with_query(None), status or "", reason)
             if n < retries:
@@ -297,24 +319,26 @@ class Transport:
         """The answer to ``request`` once it is a success, redirects followed by hand.
 
         API redirects are followed only within the API's origin (token and all);
-        file redirects may lead to any host, and never carry the token.
+        file redirects may lead to any http(s) host, and never carry the token.
         """
         session = self._here().session
         target, query = request.url, request.params
         for _ in range(MAX_REDIRECTS + 1):
+            _check_http(target, request.url)
             logger.debug("GET %s %s", target, query or "")
             async with session.get(target, params=query, headers=request.headers,
                                    allow_redirects=False, timeout=request.timeout) as response:
                 location = response.headers.get("Location")
                 if 300 <= response.status < 400 and location:
-                    target, query = target.join(URL(location)), None
+                    target, query = _redirected(target, location), None
                     if request.api:
                         self._check_origin(target, f"{request.url} redirects there.")
                     continue
                 await self._check_status(response, target, request)
                 yield response
                 return
-        raise ServerError(str(request.url), None, 1, "too many redirects")
+        raise ResponseFormatError(f"{request.url} redirects more than {MAX_REDIRECTS} times "
+                                  "(a redirect loop?).")
 
     async def _check_status(self, response: aiohttp.ClientResponse, url: URL,
                             request: _Request) -> None:
@@ -340,6 +364,10 @@ class Transport:
             raise PathNotFoundError(f"No file at {url} (HTTP {status}).")
         raise RequestError(str(url), status, text)
 
+    def _file_limit(self, size: int | None) -> int:
+        """The most bytes a file may have: its listed size, else ``max_file_bytes``."""
+        return self.settings.max_file_bytes if size is None else size
+
     def _pause(self, attempt: int, retry_after: float | None) -> float:
         """Exponential backoff with jitter; ``Retry-After`` wins when the server gives it."""
         if retry_after is not None:
@@ -357,3 +385,38 @@ class Transport:
     def _timeout(self, read: float | None) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=None, sock_connect=self.settings.timeout,
                                      sock_read=read or self.settings.timeout)
+
+
+def _check_http(url: URL, asked: URL) -> None:
+    """Refuse a URL that is not absolute http(s) with a host (``ftp:``, ``file:``...)."""
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ResponseFormatError(f"{asked} leads to {str(url)[:200]!r}, which is not an "
+                                  "http(s) URL; it is not followed.")
+
+
+def _redirected(current: URL, location: str) -> URL:
+    try:
+        return current.join(URL(location))
+    except ValueError:
+        raise ResponseFormatError(f"{current} redirects to a malformed URL "
+                                  f"{location[:200]!r}.") from None
+
+
+async def _prefix(response: aiohttp.ClientResponse, stop: int) -> bytes:
+    """The first ``stop`` bytes of a body; the rest is never read."""
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(2**18):
+        data += chunk[: stop - len(data)]
+        if len(data) >= stop:
+            break
+    return bytes(data)
+
+
+async def _within(response: aiohttp.ClientResponse, limit: int, url: str) -> bytes:
+    """The whole body of a file, refusing more than ``limit`` bytes."""
+    try:
+        return await read_limited(response, limit)
+    except BodyTooLarge:
+        raise TruncatedDownloadError(
+            f"{url} sends more than the {limit:,} bytes it should have (its listed size); "
+            "nothing was kept. Report it to WebCOOS if it persists.") from None

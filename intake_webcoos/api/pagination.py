@@ -28,6 +28,8 @@ from .windows import Window
 logger = logging.getLogger("intake_webcoos.api")
 
 GetJson = Callable[[URL, dict[str, str] | None], Awaitable[Any]]
+#: Empty pages in a row after which a chain of ``next`` links is taken as endless.
+EMPTY_PAGES = 3
 
 
 @dataclass
@@ -49,28 +51,60 @@ class WindowListing:
     skipped: list[dict[str, Any]] = field(default_factory=list)
 
 
-async def follow(get_json: GetJson, url: URL, params: dict[str, str] | None = None
-                 ) -> AsyncIterator[Page]:
-    """Pages of a list endpoint, following ``next`` links one after another."""
-    visited = set()
+async def follow(get_json: GetJson, url: URL, params: dict[str, str] | None = None, *,
+                 max_pages: int = 1000) -> AsyncIterator[Page]:
+    """Pages of a list endpoint, following ``next`` links one after another.
+
+    Stops when the rows reach the ``count`` the first page gave, or at ``max_pages``.
+
+    Raises
+    ------
+    ResponseFormatError
+        A ``next`` link is relative, leads back to a page already read, or the
+        pages go past ``max_pages``.
+    """
+    visited, rows, count, empty = set(), 0, None, 0
     while url is not None:
+        if len(visited) >= max_pages or empty >= EMPTY_PAGES:
+            raise ResponseFormatError(f"the API's next links go on without end at {url} "
+                                      f"({len(visited)} pages, {empty} empty in a row)")
         page = Page.from_json(await get_json(url, params))
         yield page
         visited.add(str(url))
-        url, params = (URL(page.next) if page.next else None), None
-        if url is not None and str(url) in visited:
+        rows += len(page.results)
+        empty = 0 if page.results else empty + 1
+        count = page.count if count is None else count
+        if not page.next or (count is not None and rows >= count):
+            return
+        url, params = _next_link(page.next), None
+        if str(url) in visited:
             raise ResponseFormatError(f"the API's next link loops back to {url}")
 
 
-async def _pages(get_json: GetJson, url: URL, params: dict[str, str]) -> list[Page]:
+def _next_link(link: str) -> URL:
+    """A ``next`` link as an absolute http(s) URL (its origin is checked when it is asked)."""
+    url = URL(link)
+    if not url.is_absolute() or url.scheme not in ("http", "https"):
+        raise ResponseFormatError(f"the API's next link {link[:200]!r} is not an absolute "
+                                  "http(s) URL")
+    return url
+
+
+async def _pages(get_json: GetJson, url: URL, params: dict[str, str], max_pages: int
+                 ) -> list[Page]:
     """Every page of one query: by number when the count is known, else by ``next``."""
     first = Page.from_json(await get_json(url, params))
     per_page = len(first.results)
     if first.count is None or per_page == 0:
         if not first.next:
             return [first]
-        return [first, *[p async for p in follow(get_json, URL(first.next))]]
+        rest = follow(get_json, _next_link(first.next), max_pages=max_pages - 1)
+        return [first, *[p async for p in rest]]
     total = math.ceil(first.count / per_page)
+    if total > max_pages:
+        raise ResponseFormatError(
+            f"{url} claims {first.count:,} elements in one window, {total:,} pages of "
+            f"{per_page}: more than max_pages ({max_pages}). Nothing was listed.")
     rest = await asyncio.gather(*(get_json(url, {**params, "page": str(n)})
                                   for n in range(2, total + 1)))
     return [first, *(Page.from_json(p) for p in rest)]
@@ -120,7 +154,7 @@ def parse_window(rows: list[Any], window: Window, *, strict: bool = False) -> Wi
 
 
 async def list_window(get_json: GetJson, url: URL, window: Window, page_size: int, *,
-                      ordering: str = "starting", strict: bool = False,
+                      ordering: str = "starting", strict: bool = False, max_pages: int = 1000,
                       attempts: int = 3) -> WindowListing:
     """Every element of one window, verified against the server's count.
 
@@ -135,7 +169,7 @@ async def list_window(get_json: GetJson, url: URL, window: Window, page_size: in
     problem = ""
     for _ in range(attempts):
         try:
-            pages = await _pages(get_json, url, params)
+            pages = await _pages(get_json, url, params, max_pages)
         except NotFoundError as exc:
             # A page the first one announced is gone ("Invalid page."): elements
             # were removed meanwhile, or the server miscounts. List it again.

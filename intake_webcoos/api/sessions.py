@@ -28,7 +28,9 @@ class LoopResources:
         connector = aiohttp.TCPConnector(
             limit=settings.api_concurrency + settings.file_concurrency, ttl_dns_cache=300
         )
+        # No cookie jar: a cookie the API sets must never reach a file host.
         self.session = aiohttp.ClientSession(connector=connector, trust_env=False,
+                                             cookie_jar=aiohttp.DummyCookieJar(),
                                              headers={"User-Agent": USER_AGENT})
         self.api_slots = asyncio.Semaphore(settings.api_concurrency)
         self.file_slots = asyncio.Semaphore(settings.file_concurrency)

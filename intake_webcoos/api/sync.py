@@ -4,19 +4,67 @@ Every public coroutine method of the async client is mirrored here by one
 generic wrapper (same name, signature, docstring and return value) that runs it
 on fsspec's IO loop, the loop the ``webcoos://`` filesystem also uses, so both
 share one connection pool.  Nothing is retyped, so the two cannot drift.
+
+:func:`run` is how every blocking call of the package waits for the IO loop:
+Ctrl-C (``KeyboardInterrupt``) cancels the work on the loop, and waits a moment
+for its clean-up (temporary files, connections), instead of leaving it running.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import fsspec.asyn
 
 from .client import AsyncClient
 from .config import Settings
+
+_T = TypeVar("_T")
+#: Seconds an interrupted call waits for its work on the loop to be cancelled and cleaned up.
+CANCEL_GRACE = 5.0
+
+
+def run(func: Callable[..., Awaitable[_T]], *args: Any, **kwargs: Any) -> _T:
+    """``await func(*args, **kwargs)`` on fsspec's IO loop, from a thread outside it.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        After the work on the loop was cancelled and its clean-up ran (or
+        :data:`CANCEL_GRACE` seconds passed).
+    """
+    loop = fsspec.asyn.get_loop()
+    try:
+        inside = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        inside = False
+    if inside:
+        raise NotImplementedError("a blocking call cannot run on the IO loop it waits for")
+    finished = threading.Event()
+
+    async def guarded() -> _T:
+        try:
+            return await func(*args, **kwargs)
+        finally:
+            finished.set()
+
+    future = asyncio.run_coroutine_threadsafe(guarded(), loop)
+    try:
+        while True:  # short waits, so that Ctrl-C is seen on every platform
+            try:
+                return future.result(timeout=0.25)
+            except concurrent.futures.TimeoutError:
+                continue
+    except KeyboardInterrupt:
+        loop.call_soon_threadsafe(future.cancel)
+        finished.wait(CANCEL_GRACE)
+        raise
 
 
 def mirrored_methods(cls: type = AsyncClient) -> list[str]:
@@ -28,8 +76,7 @@ def mirrored_methods(cls: type = AsyncClient) -> list[str]:
 def _blocking(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(self: Client, *args: Any, **kwargs: Any) -> Any:
-        return fsspec.asyn.sync(fsspec.asyn.get_loop(), getattr(self.aclient, name),
-                                *args, **kwargs)
+        return run(getattr(self.aclient, name), *args, **kwargs)
 
     return call
 
