@@ -26,7 +26,7 @@ from dask.highlevelgraph import HighLevelGraph
 from .api.models import Asset
 from .decode import check_scale, decode_image
 from .errors import FrameError, FrameShapeError, WebcoosError
-from .fetch import ClientOptions, fetch_batch
+from .fetch import ClientOptions, fetch_batch, listed_sizes
 
 CITATION = (
     "WebCOOS {years}. Imagery from the {label} camera ({slug}) of the Web Camera "
@@ -127,8 +127,8 @@ def fit(frame: np.ndarray, shape: tuple[int, int], url: str, coerce: bool) -> np
 def learn_shape(listing: pd.DataFrame, options: CubeOptions,
                 decoder: Decoder = decode_still) -> CubeOptions:
     """Read files (the first readable one when masking) to learn the cube's frame size."""
-    for url in listing["url"]:
-        (data,) = fetch_batch((url,), options.client)
+    for url, size in zip(listing["url"], listed_sizes(listing), strict=True):
+        (data,) = fetch_batch((url,), options.client, (size,))
         frame = decode_fetched(data, url, options, decoder)
         if frame is not None:
             return replace(options, shape=frame.shape[:2])

@@ -13,6 +13,7 @@ import os
 import threading
 from typing import Any
 
+import pandas as pd
 from fsspec.caching import BlockCache
 
 from .api.client import AsyncClient
@@ -38,23 +39,30 @@ def file_client(options: ClientOptions = ()) -> AsyncClient:
         return client
 
 
-def fetch_batch(urls: tuple[str, ...], client_options: ClientOptions = ()
-                ) -> list[bytes | Exception]:
+def listed_sizes(listing: pd.DataFrame) -> tuple[int | None, ...]:
+    """The ``size`` column of a listing as plain ints (None where the API gives none)."""
+    return tuple(None if pd.isna(size) else int(size) for size in listing["size"])
+
+
+def fetch_batch(urls: tuple[str, ...], client_options: ClientOptions = (),
+                sizes: tuple[int | None, ...] = ()) -> list[bytes | Exception]:
     """The bytes of ``urls``, fetched concurrently.
 
+    ``sizes`` (the listed sizes, aligned with ``urls``) bound what each may send.
     A file that cannot be had is kept in place as its typed exception, so that
     only the chunk holding it fails (or masks it), not its neighbours.
     """
     client = file_client(client_options)
 
-    async def one(url: str) -> bytes | Exception:
+    async def one(url: str, size: int | None) -> bytes | Exception:
         try:
-            return await client.fetch(url)
+            return await client.fetch(url, size=size)
         except (WebcoosError, FileNotFoundError) as exc:
             return exc
 
     async def everything() -> list[bytes | Exception]:
-        return await asyncio.gather(*(one(u) for u in urls))
+        return await asyncio.gather(*(one(u, s) for u, s in
+                                      zip(urls, sizes or [None] * len(urls), strict=True)))
 
     return run(everything)
 

@@ -314,7 +314,7 @@ class WebcoosFileSystem(AsyncFileSystem):
             start = size + start if start is not None and start < 0 else start
             end = size + end if end is not None and end < 0 else end
             start = max(start, 0) if start is not None else None
-        data = await self.aclient.fetch(info["url"], start, end)
+        data = await self.aclient.fetch(info["url"], start, end, size=info["size"])
         if start is None and end is None and size is not None and len(data) != size:
             raise TruncatedDownloadError(
                 f"{paths.archive_url(info['name'])} arrived with {len(data)} bytes; the "
@@ -402,7 +402,12 @@ def _asset_totals(asset: Asset) -> tuple[int, int]:
 
 
 class WebcoosFile(AbstractBufferedFile):
-    """A WebCOOS element opened for reading: range requests on its public URL."""
+    """A WebCOOS element opened for reading: range requests on its public URL.
+
+    A host that answers range requests with the whole file (it ignores ``Range``)
+    is read once, whole, and the reads are served from that copy: otherwise every
+    block would cost the file up to its end again.
+    """
 
     def __init__(self, fs: WebcoosFileSystem, info: dict[str, Any], *,
                  block_size: int | None = None, cache_type: str = "readahead",
@@ -414,9 +419,15 @@ class WebcoosFile(AbstractBufferedFile):
         super().__init__(fs, info["name"], mode="rb", block_size=block_size or 2**20,
                          cache_type=cache_type, cache_options=cache_options, size=size)
         self.details = info
+        self._whole: bytes | None = None
 
     def _fetch_range(self, start: int, end: int) -> bytes:
-        return sync(self.fs.loop, self.fs.aclient.fetch, self.url, start, end)
+        aclient = self.fs.aclient
+        if self._whole is None and aclient.transport.ignores_range(self.url):
+            self._whole = sync(self.fs.loop, aclient.fetch, self.url, size=self.size)
+        if self._whole is not None:
+            return self._whole[start:end]
+        return sync(self.fs.loop, aclient.fetch, self.url, start, end, size=self.size)
 
 
 __all__ = ["ListingCache", "WebcoosFile", "WebcoosFileSystem"]

@@ -28,7 +28,7 @@ from .api.tables import thin
 from .api.times import TimeLike, to_timedelta
 from .cube import CubeOptions, assemble_cube, decode_fetched, fit, learn_shape, time_chunks
 from .errors import EmptyRangeError, FrameDecodeError
-from .fetch import fetch_batch
+from .fetch import fetch_batch, listed_sizes
 from .fs import WebcoosFileSystem
 
 #: Frames fetched together by one task: enough to hide HTTP latency behind
@@ -111,7 +111,7 @@ def _listing(asset, product, start, end, every, token, base_url,
         client = Client(token, base_url, **client_options)
         camera = client.asset(asset)
         elements = client.elements(camera.slug, product, start, end, every=every)
-        listing = elements[["time", "url", "filename", "service"]]
+        listing = elements[["time", "url", "filename", "service", "size"]]
     if listing.empty:
         raise EmptyRangeError(
             f"No {product} of {camera.slug} between {start} and {end} (UTC): the cameras "
@@ -158,6 +158,7 @@ def _from_paths(targets: str | Sequence[str], every, token, base_url,
         "url": [i["url"] for i in infos],
         "filename": [p.filename for p in parsed],
         "service": [i["service"] for i in infos],
+        "size": pd.array([i["size"] for i in infos], dtype="Int64"),
     }).sort_values("time", kind="stable").reset_index(drop=True)
     if every is not None:
         listing = thin(listing, to_timedelta(every))
@@ -188,14 +189,15 @@ def _cube(listing: pd.DataFrame, camera: Asset, product: str, options: CubeOptio
           chunks: int | dict[str, int] | None) -> xr.Dataset:
     per_chunk, other_chunks = time_chunks(chunks)
     assert per_chunk is not None
-    urls = tuple(listing["url"])
+    urls, sizes = tuple(listing["url"]), listed_sizes(listing)
     n = len(urls)
     # Fetch batches hold whole chunks, so a chunk's frames come from one batch.
     batch = per_chunk * math.ceil(FETCH_BATCH / per_chunk)
     fetch_name = f"webcoos-fetch-{tokenize(urls)}"
     graph: dict[Any, Any] = {}
     for b, first in enumerate(range(0, n, batch)):
-        graph[(fetch_name, b)] = (fetch_batch, urls[first : first + batch], options.client)
+        graph[(fetch_name, b)] = (fetch_batch, urls[first : first + batch], options.client,
+                                  sizes[first : first + batch])
     blocks = []
     for first in range(0, n, per_chunk):
         stop = min(first + per_chunk, n)

@@ -18,7 +18,7 @@ import pandas as pd
 from .api.sync import Client
 from .api.times import TimeLike
 from .errors import ResultsFormatError, WebcoosError
-from .fetch import fetch_batch
+from .fetch import fetch_batch, listed_sizes
 
 ELEMENT_COLUMNS = ("time", "asset", "product", "url", "filename")
 
@@ -116,7 +116,8 @@ def read_results(asset: str, product: str, start: TimeLike | None = None,
     if on_error not in ("raise", "report"):
         raise ValueError(f"on_error must be 'raise' or 'report', not {on_error!r}")
     elements = Client(token, base_url).elements(asset, product, start, end)
-    bodies = fetch_batch(tuple(elements["url"])) if len(elements) else []
+    bodies = fetch_batch(tuple(elements["url"]), (), listed_sizes(elements)) if len(elements) \
+        else []
     frames, errors = [], []
     for element, body in zip(elements.itertuples(index=False), bodies, strict=True):
         try:

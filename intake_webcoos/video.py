@@ -225,7 +225,7 @@ def clip_seconds(url: str, size: int | None, options: CubeOptions) -> float:
     """How long a clip lasts, from its container (ranged reads when its size is known)."""
     av = _av()
     if size is None:
-        (data,) = fetch_batch((url,), options.client)
+        (data,) = fetch_batch((url,), options.client)  # no size: bounded by max_file_bytes
         source: Any = io.BytesIO(data if isinstance(data, bytes) else b"")
     else:
         source = RangedFile(url, size, options.client)
@@ -251,7 +251,8 @@ def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,
     rows, blocks = [], []
     for i, clip in enumerate(clips.itertuples(index=False)):
         count = max(1, math.ceil(clip.duration / step - 1e-9))
-        graph[(fetch_name, i)] = (fetch_batch, (clip.url,), options.client)
+        graph[(fetch_name, i)] = (fetch_batch, (clip.url,), options.client,
+                                  (None if pd.isna(clip.size) else int(clip.size),))
         size = per_chunk or count
         blocks.extend(((decode_clip, (fetch_name, i), clip.url, first, min(size, count - first),
                         step, options), min(size, count - first))

@@ -368,6 +368,28 @@ def rss_mib() -> float:
         return int(next(line for line in f if line.startswith("VmRSS:")).split()[1]) / 1024
 
 
+@contextlib.contextmanager
+def peak_rss_growth(period: float = 0.005) -> Iterator[dict[str, float]]:
+    """Samples this process's resident memory while the block runs; ``["MiB"]`` is the
+    most it grew above where it started (a sampling period, not a wait for an event)."""
+    start = rss_mib()
+    found = {"MiB": 0.0}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(period):
+            found["MiB"] = max(found["MiB"], rss_mib() - start)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield found
+    finally:
+        stop.set()
+        thread.join()
+        found["MiB"] = max(found["MiB"], rss_mib() - start)
+
+
 def _tcp_rows() -> Iterator[list[str]]:
     """Rows of the kernel's TCP tables (IPv4 and IPv6), split into fields."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):

@@ -301,3 +301,12 @@ def test_page_wrong_shape(payload: dict[str, Any], field: str) -> None:
 def test_page_payload_not_an_object(payload: Any) -> None:
     with pytest.raises(ResponseFormatError):
         Page.from_json(payload)
+
+
+@pytest.mark.parametrize("url", ["ftp://s3.example/x.jpg", "file:///etc/passwd", "x.jpg",
+                                 "//host/x.jpg"])
+def test_element_urls_other_than_http_are_malformed(url: str) -> None:
+    element = make_element()
+    set_at(element, ("data", "properties", "url"), url)
+    with pytest.raises(ResponseFormatError, match=r"an http\(s\) URL"):
+        Element.from_json(element)

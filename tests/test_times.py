@@ -109,3 +109,31 @@ def reference(standin) -> pd.DataFrame:
 def test_every_kind_of_time_input_lists_the_same_elements(standin, reference, kind):
     frame = Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, *KINDS[kind])
     pd.testing.assert_frame_equal(frame, reference)
+
+
+@pytest.mark.parametrize("every", [10, 1.5, "10", "0.5", "NaT", np.timedelta64("NaT"), "-1h",
+                                   "0s", "soon"])
+def test_a_width_without_a_unit_or_not_a_duration_is_refused(every):
+    with pytest.raises(InvalidTimeError, match="every"):
+        to_timedelta(every)
+
+
+def test_a_width_is_refused_before_any_request(standin):
+    standin.clear_requests()
+    with pytest.raises(InvalidTimeError, match="has no unit"):
+        Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, "2025-09-10",
+                                                "2025-09-10T23:59", every=10)
+    assert standin.requests_to("api") == []
+
+
+def test_a_local_time_the_clocks_skip_is_refused():
+    from zoneinfo import ZoneInfo
+
+    new_york = ZoneInfo("America/New_York")
+    with pytest.raises(InvalidTimeError, match="does not exist in America/New_York"):
+        to_utc(dt.datetime(2025, 3, 9, 2, 30, tzinfo=new_york), "start")
+    # The hour after the gap, and the repeated hour in autumn, are real times.
+    assert to_utc(dt.datetime(2025, 3, 9, 3, 30, tzinfo=new_york)) == \
+        pd.Timestamp("2025-03-09T07:30Z")
+    assert to_utc(dt.datetime(2025, 11, 2, 1, 30, tzinfo=new_york)) == \
+        pd.Timestamp("2025-11-02T05:30Z")

@@ -93,9 +93,13 @@ class AsyncClient:
     def _api_url(self, path: str) -> URL:
         return self.settings.root.join(URL(path.lstrip("/")))
 
-    async def fetch(self, url: str, start: int | None = None, end: int | None = None) -> bytes:
-        """The bytes of an element file (or ``[start, end)`` of it); no token is sent."""
-        return await self.transport.fetch(url, start, end)
+    async def fetch(self, url: str, start: int | None = None, end: int | None = None, *,
+                    size: int | None = None) -> bytes:
+        """The bytes of an element file (or ``[start, end)`` of it); no token is sent.
+
+        ``size``, the listed size, bounds what the file host may send.
+        """
+        return await self.transport.fetch(url, start, end, size=size)
 
     # -- catalog ----------------------------------------------------------------
     async def me(self) -> dict[str, Any]:

@@ -88,7 +88,7 @@ class Settings:
     deadline: float = 900.0
     max_api_bytes: int = 64 * 2**20
     max_file_bytes: int = 4 * 2**30
-    max_pages: int = 1000
+    max_pages: int = 100
     late_uploads: float = 6 * 3600.0
 
     def __post_init__(self) -> None:

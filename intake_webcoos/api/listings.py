@@ -85,8 +85,8 @@ class Element:
         if type(props) is not dict:
             props = as_object(props, field_name(where, "data.properties"))
         url = props.get("url")
-        if type(url) is not str or not url:
-            url = as_text(url, field_name(where, "data.properties.url"))
+        if type(url) is not str or not url.startswith(_HTTP):
+            url = _http_url(url, field_name(where, "data.properties.url"))
 
         extents = data.get("extents")
         if type(extents) is not dict:
@@ -125,6 +125,17 @@ class Element:
                 or "\x00" in label or label in _DOT_NAMES:  # not one plain file name
             label = _element_label(common, url, where)
         return cls(uuid, label, time, end, url, size, duration, thumbnail)
+
+
+_HTTP = ("http://", "https://")
+
+
+def _http_url(value: Any, name: str) -> str:
+    """An element's URL: only http(s) is fetched (never ``file:``, ``ftp:``...)."""
+    url = as_text(value, name)
+    if not url.startswith(_HTTP):
+        raise bad_field(name, "an http(s) URL", url)
+    return url
 
 
 def _element_thumbnail(thumbs: Any, where: str) -> str | None:

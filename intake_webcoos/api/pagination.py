@@ -52,7 +52,7 @@ class WindowListing:
 
 
 async def follow(get_json: GetJson, url: URL, params: dict[str, str] | None = None, *,
-                 max_pages: int = 1000) -> AsyncIterator[Page]:
+                 max_pages: int = 100) -> AsyncIterator[Page]:
     """Pages of a list endpoint, following ``next`` links one after another.
 
     Stops when the rows reach the ``count`` the first page gave, or at ``max_pages``.
@@ -154,7 +154,7 @@ def parse_window(rows: list[Any], window: Window, *, strict: bool = False) -> Wi
 
 
 async def list_window(get_json: GetJson, url: URL, window: Window, page_size: int, *,
-                      ordering: str = "starting", strict: bool = False, max_pages: int = 1000,
+                      ordering: str = "starting", strict: bool = False, max_pages: int = 100,
                       attempts: int = 3) -> WindowListing:
     """Every element of one window, verified against the server's count.
 

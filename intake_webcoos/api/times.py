@@ -19,6 +19,7 @@ from ..errors import InvalidTimeError
 
 TimeLike = str | dt.datetime | dt.date | pd.Timestamp | np.datetime64
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}"
     r"(?:[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?)?"
@@ -54,6 +55,7 @@ def to_utc(value: TimeLike, name: str = "time") -> pd.Timestamp:
             f"{name} must be a string, datetime, pandas.Timestamp or numpy.datetime64, "
             f"not {type(value).__name__}."
         )
+    _check_exists(value, name)
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError, OverflowError) as exc:
@@ -61,6 +63,18 @@ def to_utc(value: TimeLike, name: str = "time") -> pd.Timestamp:
     if stamp is pd.NaT:
         raise InvalidTimeError(f"{name} is NaT (not a time).")
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _check_exists(value: object, name: str) -> None:
+    """Refuse a local time that its zone skips (the hour lost when clocks go forward)."""
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        return
+    there = value.astimezone(dt.UTC).astimezone(value.tzinfo)
+    if there.replace(tzinfo=None, fold=0) != value.replace(tzinfo=None, fold=0):
+        raise InvalidTimeError(
+            f"{name}={value.isoformat()} does not exist in {value.tzinfo}: the clocks skip "
+            f"it (daylight saving time). Give the time in UTC, or the local time "
+            f"{there.replace(tzinfo=None).isoformat()} it becomes.")
 
 
 def time_range(start: TimeLike, end: TimeLike) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -80,13 +94,23 @@ def api_time(stamp: pd.Timestamp) -> str:
 
 
 def to_timedelta(value: str | dt.timedelta | pd.Timedelta, name: str = "every") -> pd.Timedelta:
-    """A fixed, positive duration such as ``"10min"``, ``"1h"`` or a timedelta."""
+    """A fixed, positive duration with a unit: ``"10min"``, ``"1h"`` or a timedelta.
+
+    A bare number (``10``, ``"10"``) is refused: pandas would read it as
+    nanoseconds, which nobody means.
+    """
+    hint = "a fixed duration with a unit, such as '10min', '1h' or '1D'"
+    bare = isinstance(value, int | float) and not isinstance(value, bool)
+    if bare or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
+        raise InvalidTimeError(f"{name}={value!r} has no unit: write {hint}.")
+    if not isinstance(value, str | dt.timedelta | np.timedelta64):
+        raise InvalidTimeError(f"{name}={value!r} is not {hint}.")
     try:
         delta = pd.Timedelta(value)
     except (ValueError, TypeError) as exc:
-        raise InvalidTimeError(
-            f"{name}={value!r} is not a fixed duration such as '10min', '1h' or '1D': {exc}."
-        ) from None
+        raise InvalidTimeError(f"{name}={value!r} is not {hint}: {exc}.") from None
+    if delta is pd.NaT:
+        raise InvalidTimeError(f"{name}={value!r} is not a duration (NaT): write {hint}.")
     if delta <= pd.Timedelta(0):
         raise InvalidTimeError(f"{name} must be a positive duration, not {value!r}.")
     return delta
