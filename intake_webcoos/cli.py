@@ -204,13 +204,20 @@ def download(token, base_url, start, end, every, concurrency, quiet, camera, pro
     """Download files to DEST/{camera}/{product}/YYYY/MM/DD/ (resumable, atomic).
 
     A rerun skips files already complete (checked by size) and removes the
-    temporary files of an interrupted run.
+    temporary files of interrupted runs. Ctrl-C stops every transfer and leaves
+    no partial file (exit status 130).
     """
     from .download import download as run
 
-    frame = _client(token, base_url).elements(camera, product, start, end, every=every)
-    report = run(frame, dest, token=token, base_url=base_url, progress=not quiet,
-                 file_concurrency=concurrency)
+    try:
+        frame = _client(token, base_url).elements(camera, product, start, end, every=every)
+        report = run(frame, dest, token=token, base_url=base_url, progress=not quiet,
+                     file_concurrency=concurrency)
+    except KeyboardInterrupt:
+        click.echo("Interrupted: every transfer was stopped and no partial file is left; "
+                   "the files already complete are kept. Run the same command again to "
+                   "resume.", err=True)
+        sys.exit(130)
     click.echo(report.summary())
     if report.failed:
         sys.exit(1)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pathvalidate import sanitize_filename
 
 from .errors import PathNotFoundError
 
@@ -152,32 +154,103 @@ def archive_url(path: str) -> str:
     return PREFIX + strip_protocol(path)
 
 
-_UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+#: The most bytes (UTF-8) a file name may have on the common file systems.
+NAME_BYTES = 255
+#: What pathvalidate leaves alone and we replace: control characters beyond ASCII (C1;
+#: it replaces the ASCII ones), format characters (bidi overrides such as U+202E,
+#: zero-width characters, U+FEFF), lone surrogates (no file system can store them) and
+#: the line and paragraph separators.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, on a character boundary."""
+    return text.encode()[:max(limit, 0)].decode("utf-8", errors="ignore")
+
+
+def _clean(label: str) -> str:
+    """One pass of :func:`safe_name` (``""`` when nothing is left)."""
+    name = label.replace("\\", "/").rsplit("/", 1)[-1]
+    # Hand-written: sanitize_filename keeps these characters (see _HIDDEN_CATEGORIES).
+    name = "".join("-" if unicodedata.category(c) in _HIDDEN_CATEGORIES else c for c in name)
+    name = sanitize_filename(name.strip(" ."), replacement_text="-", platform="universal",
+                             max_len=NAME_BYTES)
+    # Hand-written too: Windows also reads "CON .jpg" as the device (spaces before the dot).
+    word, dot, rest = name.partition(".")
+    core = word.rstrip(" ")
+    if core != word and sanitize_filename(core, platform="universal") != core:
+        name = f"{core}_{word[len(core):]}{dot}{rest}"
+    # A reserved name gains "_" after the cut, so cut again; strip what a cut uncovers.
+    return _cut(name, NAME_BYTES).strip(" .")
 
 
 def safe_name(label: str, fallback: str) -> str:
     """A file name that cannot leave its folder and works on every OS.
 
-    Path separators, ``..``, colons (Windows reserves them; WebCOOS uses them in
-    some names), control characters and leading dots are replaced; an empty
-    result becomes ``fallback``.
+    The mapping, in this order:
+
+    1. Only the last component is kept: the text after the last ``/`` or ``\\``
+       (``../../etc/passwd`` becomes ``passwd``, ``C:\\x\\y.jpg`` becomes ``y.jpg``).
+    2. Control characters (Unicode category Cc), format characters (Cf: bidi
+       controls such as U+202E RIGHT-TO-LEFT OVERRIDE, zero-width characters,
+       U+FEFF), line and paragraph separators (Zl, Zp) and lone surrogates (Cs)
+       become ``-``.
+    3. Dots and spaces at either end are removed: no hidden file, never ``.``
+       or ``..``, nothing that Windows would trim (``.hidden`` becomes ``hidden``).
+    4. :func:`pathvalidate.sanitize_filename` with ``platform="universal"``: each
+       character that Windows forbids, ``< > : " / \\ | ? *`` (colons included:
+       WebCOOS uses them in some names), becomes ``-`` (``a:b.jpg`` becomes
+       ``a-b.jpg``); a name that Windows reserves (``CON``, ``PRN``, ``AUX``,
+       ``NUL``, ``CLOCK$``, ``COM0`` to ``COM9``, ``LPT0`` to ``LPT9`` and
+       ``COM¹``... ``LPT³``, in any case, with or without an extension) gets ``_``
+       after the reserved word: ``CON.jpg`` becomes ``CON_.jpg``, ``nul.jpg``
+       ``nul_.jpg``, ``COM1`` ``COM1_``; also when spaces stand between the word
+       and its extension, which Windows reads as the device too (``CON .jpg``
+       becomes ``CON_ .jpg``: ours, pathvalidate leaves it).
+    5. The name is cut to 255 bytes (UTF-8, on a character boundary), and dots
+       and spaces left at either end are removed again.
+    6. An empty result becomes ``fallback``, made safe the same way (``_`` if
+       that is empty too).
+
+    Two labels can map to one name (``a:b.jpg`` and ``a-b.jpg``); the download
+    keeps both files, the second with :func:`distinct_name`.
     """
-    name = label.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("-", name).strip(" .")
-    return name or fallback
+    return _clean(label) or _clean(fallback) or "_"
+
+
+def distinct_name(name: str, tag: str) -> str:
+    """``name`` with ``-{tag}`` before its extension, within 255 bytes.
+
+    ``name`` is a safe name (:func:`safe_name`) that another file already has;
+    ``tag`` (an element's uuid) tells them apart.  The stem is cut if needed, so
+    the result is a safe name too: ``x.jpg`` and ``u1`` give ``x-u1.jpg``.
+    """
+    stem, extension = os.path.splitext(name)
+    if len(extension.encode()) > 32:  # not an extension: part of the name
+        stem, extension = name, ""
+    suffix = f"-{safe_name(_cut(tag, 64), '_')}{extension}"
+    return _cut(stem, NAME_BYTES - len(suffix.encode())).rstrip(" .") + suffix
+
+
+def product_folder(root: Path, asset: str, product: str) -> Path:
+    """``root/asset/product``: where the files of one camera's product go."""
+    return root.joinpath(safe_name(asset, "asset"), safe_name(product, "product"))
 
 
 def local_path(root: Path, asset: str, product: str, time: pd.Timestamp, label: str,
                uuid: str) -> Path:
     """Where an element goes under ``root``: ``root/asset/product/YYYY/MM/DD/name``.
 
+    The name is :func:`safe_name` of the label; without one, the uuid (and the
+    label's extension).
+
     Raises
     ------
     ValueError
         The name would leave ``root`` (never for names made by :func:`safe_name`).
     """
-    folder = root.joinpath(safe_name(asset, "asset"), safe_name(product, "product"),
-                           f"{time.year:04d}", f"{time.month:02d}", f"{time.day:02d}")
+    folder = product_folder(root, asset, product).joinpath(
+        f"{time.year:04d}", f"{time.month:02d}", f"{time.day:02d}")
     extension = os.path.splitext(label)[1]
     fallback = uuid + (extension if re.fullmatch(r"\.\w{1,5}", extension) else "")
     path = folder / safe_name(label, fallback)

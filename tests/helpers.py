@@ -6,8 +6,9 @@
 * ``OtherServer``, ``upstream``, ``fronted``: small servers that break the rules;
 * ``client_defaults``: options every client made inside a block uses (the CLI has none);
 * ``FACES``: every user-facing way to open a selection;
-* fresh interpreters, and the command line as a subprocess killed once the
-  stand-in has seen some requests;
+* fresh interpreters, and the command line as a subprocess signalled (killed,
+  interrupted) once the stand-in has seen some requests, and what an interrupted
+  download must leave behind;
 * API payloads for the parsers: real samples, ``make_element``, ``raw_asset``;
 * measurements read from Linux ``/proc`` (skipped where there is none);
 * sections added to pytest's terminal summary (fault matrix, load figures).
@@ -41,8 +42,10 @@ from aiohttp import web
 
 from intake_webcoos import Client, open_images
 from intake_webcoos.api.config import Settings
+from intake_webcoos.download import RUNS
 from intake_webcoos.fs import WebcoosFileSystem
 from intake_webcoos.intake_readers import WebcoosElementsReader, WebcoosImagesReader
+from intake_webcoos.server import Faults
 
 TOKEN = "test-token-0123456789"
 CAMERA, STILLS = "waikiki_sheraton", "one-minute-stills"
@@ -248,16 +251,34 @@ def cli_env(standin) -> dict[str, str]:
     return {**os.environ, "WEBCOOS_API_TOKEN": TOKEN, "WEBCOOS_API_URL": standin.api_url}
 
 
-def kill_after_file_requests(standin, command: list[str], count: int,
-                             until: Callable[[], bool] = lambda: True) -> None:
-    """Run ``command`` and SIGKILL it once the stand-in has seen ``count`` file requests.
+@dataclass
+class Ended:
+    """How a command ended after a signal: its status, output and timing."""
 
-    With ``until``, it is killed at the first file request from the ``count``-th on
-    after which ``until()`` holds.  Waits on the stand-in's requests, never on a clock.
+    returncode: int
+    stdout: str
+    stderr: str
+    #: Seconds from the signal to the end of the process.
+    seconds: float
+    #: ``time.monotonic()`` once it had ended (the stand-in records arrivals on this clock).
+    at: float
+
+
+def signal_after_file_requests(standin, command: list[str], count: int,
+                               sig: signal.Signals = signal.SIGKILL,
+                               until: Callable[[], bool] = lambda: True,
+                               deadline: float = 10.0) -> Ended:
+    """Run ``command``; send it ``sig`` once the stand-in has seen ``count`` file requests.
+
+    With ``until``, the signal goes at the first file request from the ``count``-th
+    on after which ``until()`` holds.  Waits on the stand-in's requests, never on a
+    clock; the command must end within ``deadline`` seconds of the signal
+    (``subprocess.TimeoutExpired`` otherwise).  Keep its output small (``--quiet``):
+    it is read only once the signal has been sent.
     """
     standin.clear_requests()
-    proc = subprocess.Popen(command, env=cli_env(standin), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, env=cli_env(standin), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
         target = count
         while proc.poll() is None:
@@ -265,10 +286,57 @@ def kill_after_file_requests(standin, command: list[str], count: int,
             if until():
                 break
             target += 1
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=deadline)
+        ended = time.monotonic()
     finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    assert proc.returncode == -signal.SIGKILL, "the command finished before it was killed"
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return Ended(proc.returncode, stdout, stderr, ended - sent, ended)
+
+
+def kill_after_file_requests(standin, command: list[str], count: int,
+                             until: Callable[[], bool] = lambda: True) -> None:
+    """Run ``command`` and SIGKILL it once the stand-in has seen ``count`` file requests.
+
+    See :func:`signal_after_file_requests` for ``until``.
+    """
+    ended = signal_after_file_requests(standin, command, count, signal.SIGKILL, until)
+    assert ended.returncode == -signal.SIGKILL, "the command finished before it was killed"
+
+
+#: File faults under which an interruption finds transfers half done beside complete files:
+#: half the bodies trickle for 10 s.  With seed 5, file requests 7, 8 and 12 to 14 are the
+#: slow ones, so a client fetching four at a time, once the stand-in has seen
+#: :data:`QUIET_AFTER` requests, has all four under way trickling and sends nothing more for
+#: 10 s: every request it sent has been recorded.
+INTERRUPTING = Faults(slow_rate=0.5, slow_seconds=10.0, seed=5)
+QUIET_AFTER = 13
+
+
+def temporary_files(folder: Path) -> list[Path]:
+    """The downloads' temporary files (``.{name}.{run id}.part``) anywhere below ``folder``."""
+    return sorted(p for p in folder.rglob(".*.part") if p.is_file())
+
+
+def assert_stopped_cleanly(standin, dest: Path, ended_at: float, truth: dict[str, str]) -> int:
+    """What every interrupted download leaves: returns how many files are complete.
+
+    No temporary file and no lock file under ``dest``; no file request arrived
+    after ``ended_at`` (nor arrives within a second); every file with its final
+    name is whole (``truth``: name -> URL).
+    """
+    assert temporary_files(dest) == []
+    assert list((dest / RUNS).glob("*")) == []  # the run's lock was released and removed
+    seen = standin.requests_to("files")
+    assert seen and all(r.time <= ended_at for r in seen)
+    assert not standin.wait_for_requests("files", len(seen) + 1, timeout=1.0)
+    complete = [p for p in dest.rglob("*") if p.is_file()]
+    for path in complete:
+        assert path.read_bytes() == standin.file_bytes(truth[path.name]), path
+    return len(complete)
 
 
 # -- API payloads for the parsers -------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 
 import intake
@@ -18,17 +19,23 @@ from click.testing import CliRunner
 
 from intake_webcoos.api.sync import Client
 from intake_webcoos.cli import main
+from intake_webcoos.download import RUNS
 from intake_webcoos.server import Faults
 
 from .helpers import (
+    INTERRUPTING,
     QUICK,
+    QUIET_AFTER,
     TOKEN,
+    assert_stopped_cleanly,
     cli_env,
     client_defaults,
     console_script,
     fresh_python,
     kill_after_file_requests,
     label_of,
+    signal_after_file_requests,
+    temporary_files,
     url_of,
 )
 
@@ -168,15 +175,33 @@ def test_download_killed_and_resumed(standin, tmp_path):
         kill_after_file_requests(standin, command, 24)
     truth = {label_of(e): url_of(e) for e in standin.elements(
         "waikiki_sheraton", "one-minute-stills", start[:-1], end[:-1])}
-    partial = [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.endswith(".part")]
+    partial = [p for p in tmp_path.rglob("*.jpg") if p.is_file()]
     assert 20 <= len(partial) < len(truth)
+    assert len(list((tmp_path / RUNS).glob("*.lock"))) == 1  # the killed run's lock file
     for path in partial:  # whatever has a final name is whole
         assert path.read_bytes() == standin.file_bytes(truth[path.name])
     rerun = subprocess.run(command, env=cli_env(standin), capture_output=True, text=True,
                            timeout=120)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
-    assert [p.name for p in files] == sorted(truth)
+    assert [p.name for p in files] == sorted(truth)  # no lock file or temporary file left
     for path in files:
         assert path.read_bytes() == standin.file_bytes(truth[path.name])
     assert f"{len(partial)} already complete" in rerun.stdout
+
+
+def test_ctrl_c_stops_the_download_command_with_one_line(standin, tmp_path):
+    """SIGINT mid-way: every transfer stopped, no partial file, one line, status 130."""
+    start, end = "2025-09-10T18:00Z", "2025-09-10T18:59:59Z"
+    command = [console_script(), "download", "waikiki_sheraton", "one-minute-stills",
+               "--start", start, "--end", end, "--concurrency", "4", "--quiet", str(tmp_path)]
+    with standin.faults(files=INTERRUPTING):
+        ended = signal_after_file_requests(standin, command, QUIET_AFTER, signal.SIGINT,
+                                           deadline=5,
+                                           until=lambda: bool(temporary_files(tmp_path)))
+    assert ended.returncode == 130, ended.stderr
+    assert ended.stderr.startswith("Interrupted: ") and ended.stderr.count("\n") == 1
+    assert "Traceback" not in ended.stderr and ended.stdout == ""
+    truth = {label_of(e): url_of(e) for e in standin.elements(
+        "waikiki_sheraton", "one-minute-stills", start[:-1], end[:-1])}
+    assert 0 < assert_stopped_cleanly(standin, tmp_path, ended.at, truth) < len(truth)

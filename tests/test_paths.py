@@ -8,19 +8,23 @@ local paths made from any label stay inside their root.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import string
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pathvalidate import is_valid_filename
 
 from intake_webcoos.errors import PathNotFoundError
 from intake_webcoos.paths import (
     ArchivePath,
     archive_url,
     day_folder,
+    distinct_name,
     file_path,
     is_archive_url,
     local_path,
@@ -134,3 +138,62 @@ def test_local_paths_stay_inside_their_root(asset, product, label, uuid, day):
     for part in relative:
         assert part and part not in (".", "..") and not part.startswith(".")
         assert not set(part) & set('/\\:\x00')
+        assert is_valid_filename(part, platform="universal")
+
+
+@pytest.mark.parametrize("label, name", [
+    # Windows-reserved names, in any case, with or without an extension
+    ("CON.jpg", "CON_.jpg"), ("nul.jpg", "nul_.jpg"), ("COM1", "COM1_"), ("aux.txt", "aux_.txt"),
+    ("lpt9.tar.gz", "lpt9_.tar.gz"), ("CON .jpg", "CON_ .jpg"), ("CONSOLE.jpg", "CONSOLE.jpg"),
+    # the characters Windows forbids, colons included
+    ('a<b>c:d"e|f?g*h.jpg', "a-b-c-d-e-f-g-h.jpg"), ("2025-09-10T18:00:00Z.jpg",
+                                                   "2025-09-10T18-00-00Z.jpg"),
+    # control, format (bidi, zero-width) and separator characters
+    ("tab\there\x00.jpg", "tab-here-.jpg"), ("c1\x85.jpg", "c1-.jpg"),
+    ("evil\u202egpj.exe", "evil-gpj.exe"), ("zero\u200bwidth.jpg", "zero-width.jpg"),
+    ("\ufeffbom.jpg", "-bom.jpg"), ("line\u2028break.jpg", "line-break.jpg"),
+    ("lone\ud800surrogate.jpg", "lone-surrogate.jpg"),
+    # dots and spaces at the ends, paths, and nothing at all
+    ("  .hidden. ", "hidden"), ("name.jpg...", "name.jpg"), ("..", "fallback"), (".", "fallback"),
+    ("", "fallback"), (" \u202e ", "-"), ("a/b/../c.jpg", "c.jpg"), ("C:\\dir\\d.jpg", "d.jpg"),
+    ("../", "fallback"), ("\u00e9t\u00e9.jpg", "\u00e9t\u00e9.jpg"),
+])
+def test_safe_name_mapping(label, name):
+    assert safe_name(label, "fallback") == name
+
+
+def test_an_unusable_fallback_is_made_safe_too():
+    assert safe_name("..", "CON") == "CON_" and safe_name("", "../") == "_"
+
+
+NAMES = st.text(st.characters(exclude_categories=()), max_size=300)
+
+
+@settings(max_examples=500, deadline=None)
+@given(NAMES, NAMES)
+def test_safe_names_are_valid_everywhere_and_stable(label, fallback):
+    name = safe_name(label, fallback)
+    assert is_valid_filename(name, platform="universal"), name
+    assert 0 < len(name.encode()) <= 255 and name not in (".", "..")
+    assert name[0] not in ". " and name[-1] not in ". "
+    assert not {unicodedata.category(c) for c in name} & {"Cc", "Cf", "Cs", "Zl", "Zp"}
+    assert safe_name(name, fallback) == name  # a safe name is its own safe name
+
+
+@settings(max_examples=300, deadline=None)
+@given(NAMES, st.text(alphabet=string.hexdigits + "-", min_size=1, max_size=80))
+def test_distinct_names_fit_and_stay_safe(label, uuid):
+    name = safe_name(label, "x")
+    marked = distinct_name(name, uuid)
+    assert marked != name and is_valid_filename(marked, platform="universal")
+    assert len(marked.encode()) <= 255 and marked == safe_name(marked, "x")
+    extension = os.path.splitext(name)[1]
+    if len(extension.encode()) <= 32:  # a longer "extension" is part of the name
+        assert marked.endswith(extension)
+
+
+def test_distinct_name_examples():
+    assert distinct_name("x.jpg", "u1") == "x-u1.jpg"
+    long = "a" * 251 + ".jpg"
+    assert distinct_name(long, "u1") == "a" * 248 + "-u1.jpg"
+    assert distinct_name("CON_.jpg", "../u") == "CON_-u.jpg"
