@@ -175,6 +175,29 @@ def wide_span(server: Server, sizes: Sizes, results: Results) -> None:
                    wide <= exact + 2 and t_wide / t_exact <= 1.2)
 
 
+def cached_listing(server: Server, sizes: Sizes, results: Results) -> None:
+    """Case 7: days of stills listed again from the on-disk cache, against the API."""
+    start, end = _window(sizes.listing_days)
+    with tempfile.TemporaryDirectory() as folder:
+        counts: dict[str, int] = {}
+
+        def listing(name: str, refresh: bool) -> None:
+            client = Client(TOKEN, server.api_url, cache=True, cache_dir=folder)
+            counts[name] = len(client.elements(CAMERA, PRODUCT, start, end, refresh=refresh))
+            counts[f"{name} requests"] = client.aclient.transport.api_requests
+
+        t_api, _ = median_time(lambda: listing("api", True), sizes.repeat)
+        t_cached, _ = median_time(lambda: listing("cached", False), sizes.repeat)
+    assert counts["api"] == counts["cached"], counts
+    days = sizes.listing_days
+    results.add("7 cache", f"ours: {days} days listed from the API ({counts['api requests']} "
+                "requests)", t_api, "s")
+    results.add("7 cache", f"ours: the same {days} days from the on-disk cache "
+                f"({counts['cached requests']} requests)", t_cached, "s")
+    results.target("cached listing under 10 % of the uncached one",
+                   f"{t_cached / t_api:.1%}", t_cached / t_api < 0.10)
+
+
 def downloading(server: Server, sizes: Sizes, results: Results, workdir: Path) -> list[str]:
     """Case 2: downloading stills; returns the local folder's files for case 3."""
     client = Client(TOKEN, server.api_url)
@@ -281,6 +304,7 @@ def run_all(sizes: Sizes) -> Results:
             rate = parsing(server, sizes, results)
             listing(server, sizes, results, rate)
             wide_span(server, sizes, results)
+            cached_listing(server, sizes, results)
             downloading(server, sizes, results, workdir)
             decoding(server, sizes, results, workdir)
             memory(server, sizes, results)

@@ -19,7 +19,9 @@ LAZY_COMMANDS = {
 
 
 def _api_options(f):
-    """``--token`` and ``--base-url`` (default: the environment) for commands using the API."""
+    """``--token``, ``--base-url`` (default: the environment) and ``--refresh``."""
+    f = click.option("--refresh", is_flag=True,
+                     help="Ask the API again instead of using the on-disk cache.")(f)
     f = click.option("--base-url", envvar="WEBCOOS_API_URL", default=None,
                      help="API root (default $WEBCOOS_API_URL or the real WebCOOS API).")(f)
     return click.option("--token", envvar="WEBCOOS_API_TOKEN", default=None,
@@ -34,10 +36,14 @@ def _time_options(f):
                         help="First time, UTC (inclusive), ISO 8601.")(f)
 
 
-def _client(token: str | None, base_url: str | None):
+def _client(token: str | None, base_url: str | None, refresh: bool = False):
+    """A client; with ``refresh``, its camera list is asked of the API again at once."""
     from .api.sync import Client
 
-    return Client(token, base_url)
+    client = Client(token, base_url)
+    if refresh:
+        client.assets(refresh=True)
+    return client
 
 
 def _emit(frame, fmt: str) -> None:
@@ -104,12 +110,12 @@ def main() -> None:
 @_api_options
 @_format
 @click.option("--search", default=None, help="Words to find in the slug, label or products.")
-def cameras(token, base_url, fmt, search) -> None:
+def cameras(token, base_url, refresh, fmt, search) -> None:
     """List the cameras: slug, label, position, timezone, status, products."""
     import pandas as pd
 
     rows = []
-    for asset in _client(token, base_url).assets():
+    for asset in _client(token, base_url, refresh).assets():
         products = [p.slug for p in asset.products if p.s3_services]
         text = " ".join([asset.slug, asset.label, *products]).lower()
         if search and not all(w in text for w in search.lower().split()):
@@ -125,12 +131,12 @@ def cameras(token, base_url, fmt, search) -> None:
 @_api_options
 @_format
 @click.argument("camera")
-def products(token, base_url, fmt, camera) -> None:
+def products(token, base_url, refresh, fmt, camera) -> None:
     """List a camera's products, with their files' count, bytes and time span."""
     import pandas as pd
 
     rows = []
-    for product in _client(token, base_url).products(camera):
+    for product in _client(token, base_url, refresh).products(camera):
         s3 = product.s3_services
         firsts = [s.stats.first_starting for s in s3 if s.stats.first_starting]
         lasts = [s.stats.last_starting for s in s3 if s.stats.last_starting]
@@ -150,18 +156,19 @@ def products(token, base_url, fmt, camera) -> None:
               show_default=True)
 @click.argument("camera")
 @click.argument("product")
-def inventory(token, base_url, fmt, freq, camera, product) -> None:
+def inventory(token, base_url, refresh, fmt, freq, camera, product) -> None:
     """Counts and bytes per day, week or month (UTC)."""
-    _emit(_client(token, base_url).inventory(camera, product, freq), fmt)
+    _emit(_client(token, base_url, refresh).inventory(camera, product, freq, refresh=refresh),
+          fmt)
 
 
 @main.command()
 @_api_options
 @click.argument("camera")
 @click.argument("product")
-def latest(token, base_url, camera, product) -> None:
+def latest(token, base_url, refresh, camera, product) -> None:
     """The newest element of a camera's product."""
-    element = _client(token, base_url).latest(camera, product)
+    element = _client(token, base_url, refresh).latest(camera, product)
     click.echo(f"time      {element.time.isoformat()}\nfilename  {element.label}\n"
                f"size      {element.size}\nurl       {element.url}")
 
@@ -173,9 +180,10 @@ def latest(token, base_url, camera, product) -> None:
               help="Write to this file: .csv or .parquet (by suffix).")
 @click.argument("camera")
 @click.argument("product")
-def elements(token, base_url, start, end, every, output, camera, product) -> None:
+def elements(token, base_url, refresh, start, end, every, output, camera, product) -> None:
     """List the files of a camera's product between two times."""
-    frame = _client(token, base_url).elements(camera, product, start, end, every=every)
+    frame = _client(token, base_url, refresh).elements(camera, product, start, end,
+                                                       every=every, refresh=refresh)
     if output is None:
         _emit(frame[["time", "filename", "size", "url"]], "table")
         click.echo(f"{len(frame)} elements", err=True)
@@ -196,11 +204,13 @@ def elements(token, base_url, start, end, every, output, camera, product) -> Non
 @click.option("--concurrency", type=click.IntRange(1, 256), default=64, show_default=True,
               help="Files downloaded at once.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--cache-files", is_flag=True,
+              help="Keep the files in the on-disk cache too, and copy those already there.")
 @click.argument("camera")
 @click.argument("product")
 @click.argument("dest", type=click.Path(file_okay=False))
-def download(token, base_url, start, end, every, concurrency, quiet, camera, product,
-             dest) -> None:
+def download(token, base_url, refresh, start, end, every, concurrency, quiet, cache_files,
+             camera, product, dest) -> None:
     """Download files to DEST/{camera}/{product}/YYYY/MM/DD/ (resumable, atomic).
 
     A rerun skips files already complete (checked by size) and removes the
@@ -210,9 +220,11 @@ def download(token, base_url, start, end, every, concurrency, quiet, camera, pro
     from .download import download as run
 
     try:
-        frame = _client(token, base_url).elements(camera, product, start, end, every=every)
+        frame = _client(token, base_url, refresh).elements(camera, product, start, end,
+                                                           every=every, refresh=refresh)
+        files = {"cache": True, "cache_files": True} if cache_files else {}
         report = run(frame, dest, token=token, base_url=base_url, progress=not quiet,
-                     file_concurrency=concurrency)
+                     file_concurrency=concurrency, **files)
     except KeyboardInterrupt:
         click.echo("Interrupted: every transfer was stopped and no partial file is left; "
                    "the files already complete are kept. Run the same command again to "
@@ -232,7 +244,7 @@ def download(token, base_url, start, end, every, concurrency, quiet, camera, pro
 @click.option("--archived/--no-archived", default=True, show_default=True,
               help="Include archived cameras.")
 @click.pass_context
-def catalog(ctx, token, base_url, output, search, products, archived) -> None:
+def catalog(ctx, token, base_url, refresh, output, search, products, archived) -> None:
     """Write an intake catalog of all (or the searched) cameras."""
     from .catalog import build_catalog
 
@@ -240,9 +252,49 @@ def catalog(ctx, token, base_url, output, search, products, archived) -> None:
     # environment is not, so the catalog follows WEBCOOS_API_URL where it is read.
     explicit = ctx.get_parameter_source("base_url") == click.core.ParameterSource.COMMANDLINE
     cat = build_catalog(base_url, token, search=search, products=list(products) or None,
-                        include_archived=archived, store_base_url=explicit)
+                        include_archived=archived, store_base_url=explicit,
+                        client=_client(token, base_url, refresh))
     cat.to_yaml_file(output)
     click.echo(f"{len(list(cat))} entries written to {output}", err=True)
+
+
+@main.group()
+def cache() -> None:
+    """The on-disk cache of API answers and element files ($WEBCOOS_CACHE_DIR)."""
+
+
+def _store():
+    from .api.config import Settings
+
+    settings = Settings.resolve(cache=True)
+    return settings.cache_store()
+
+
+@cache.command("info")
+def cache_info() -> None:
+    """Where the cache is, how big, and what it holds."""
+    import datetime as dt
+
+    store = _store()
+    click.echo(f"folder  {store.directory}")
+    click.echo(f"size    {store.volume() / 1e6:.1f} MB on disk")
+    for row in store.summary():
+        when = "" if row.newest is None else (
+            f"  stored {dt.datetime.fromtimestamp(row.oldest, dt.UTC):%Y-%m-%d %H:%M} to "
+            f"{dt.datetime.fromtimestamp(row.newest, dt.UTC):%Y-%m-%d %H:%M} UTC")
+        click.echo(f"{row.kind:<10} {row.count:>7} entries {row.bytes / 1e6:>10.1f} MB{when}")
+
+
+@cache.command("clear")
+@click.option("--older-than", default=None,
+              help="Remove only entries stored longer ago than this, e.g. 7d or 12h.")
+def cache_clear(older_than) -> None:
+    """Remove the cache's entries (all of them, or the old ones)."""
+    from .api.times import to_timedelta
+
+    age = None if older_than is None else to_timedelta(older_than, "--older-than")
+    removed = _store().clear(None if age is None else age.total_seconds())
+    click.echo(f"removed {removed} entries")
 
 
 @main.command()

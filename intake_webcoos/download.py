@@ -336,7 +336,7 @@ async def _transfer(client: AsyncClient, jobs: list[_Job], run_id: str,
     async def worker() -> None:
         for url, path, size in queue:
             try:
-                written = await client.transport.download(
+                written = await client.download(
                     url, path, size=size, callback=_Progress(data), tag=run_id)
             except (WebcoosError, OSError) as exc:
                 report.failed.append((url, str(exc)))

@@ -47,8 +47,8 @@ def open_images(
     start: TimeLike | None = None, end: TimeLike | None = None, *,
     every: str | pd.Timedelta | None = None, scale: float = 1, grayscale: bool = False,
     chunks: int | dict[str, int] | None = None, coerce_shape: tuple[int, int] | None = None,
-    on_error: str = "raise", token: str | None = None, base_url: str | None = None,
-    **client_options: Any,
+    on_error: str = "raise", cache: bool = False, token: str | None = None,
+    base_url: str | None = None, **client_options: Any,
 ) -> xr.Dataset:
     """Open a camera's still images as a lazy ``(time, y, x, band)`` cube.
 
@@ -77,6 +77,8 @@ def open_images(
     on_error : {"raise", "mask"}
         ``"mask"`` turns unreadable or missing frames into zeros marked False
         in a boolean ``valid`` coordinate; the ``.webcoos`` products skip them.
+    cache : bool
+        Keep the stills in the on-disk cache and read them from it next time.
     token, base_url, **client_options
         API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``) and
         client settings (``retries``, ``timeout``...), also used by the file reads on
@@ -88,6 +90,8 @@ def open_images(
         The cube of :mod:`intake_webcoos.cube`; raises :class:`EmptyRangeError`
         when the selection holds no element (night, an outage, outside the data).
     """
+    if cache:
+        client_options = {**client_options, "cache": True, "cache_files": True}
     options = CubeOptions.from_arguments(scale=scale, grayscale=grayscale,
                                          coerce_shape=coerce_shape, on_error=on_error,
                                          client_options=client_options)

@@ -18,6 +18,9 @@ from .helpers import CAMERA, HOUR, STILLS, TOKEN
 # The stand-in is ours to load: tests pace API requests at 500/s instead of the default
 # 5/s (set here, so that the CLI's subprocesses inherit it). test_http checks the pace.
 os.environ.setdefault("WEBCOOS_API_RATE", "500")
+# Tests count the requests the stand-in receives: the on-disk cache is off unless a test
+# (test_cache.py) turns it on with a folder of its own.
+os.environ.setdefault("WEBCOOS_CACHE", "off")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

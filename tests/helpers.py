@@ -229,9 +229,11 @@ def bare_env(**extra: str) -> dict[str, str]:
     """A near-empty environment for a subprocess (no token or URL), and ``extra``.
 
     It keeps ``PYTHONPATH``, so the subprocess imports the package under test, and
-    the tests' API pace (``WEBCOOS_API_RATE``, see conftest).
+    the tests' API pace and cache switch (``WEBCOOS_API_RATE``, ``WEBCOOS_CACHE``: see
+    conftest).
     """
-    kept = {k: os.environ[k] for k in ("PYTHONPATH", "WEBCOOS_API_RATE") if k in os.environ}
+    kept = {k: os.environ[k] for k in ("PYTHONPATH", "WEBCOOS_API_RATE", "WEBCOOS_CACHE")
+            if k in os.environ}
     return {"PATH": "/usr/bin:/bin", **kept, **extra}
 
 

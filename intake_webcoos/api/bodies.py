@@ -133,6 +133,18 @@ async def stream_to(response: aiohttp.ClientResponse, out: BinaryIO, written: in
     return written
 
 
+def write_atomically(target: str | os.PathLike, data: bytes, tag: str) -> None:
+    """Write ``data`` to ``target`` through its temporary name, so no partial file is seen."""
+    temporary = temporary_path(os.fspath(target), tag)
+    try:
+        with open(temporary, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
 def temporary_path(target: str, tag: str) -> str:
     """The hidden name a download is written under before it is complete.
 

@@ -10,37 +10,45 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import time
-import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
+import orjson
 import pandas as pd
 from yarl import URL
 
 from ..errors import (
-    MalformedRecordsWarning,
     NoFilesError,
     NotFoundError,
     ResponseFormatError,
     UnknownAssetError,
     UnknownProductError,
 )
-from .bodies import gc_paused
+from .bodies import gc_paused, write_atomically
+from .cache import ClientCache
 from .config import Settings
 from .http import Transport
 from .inventory import Inventories
 from .listings import Element
 from .models import Asset, Product, Service
-from .pagination import WindowListing, count, follow, list_window
+from .pagination import (
+    WindowListing,
+    count,
+    follow,
+    parse_window,
+    warn_skipped,
+    window_rows,
+)
 from .tables import elements_frame, inventory_frame, thin
 from .times import TimeLike, time_range, to_timedelta, to_utc
-from .windows import DAY, Window, clip, day_windows, extent, tail
+from .windows import DAY, Window, bounded, clip, day_windows, extent, tail
 
 logger = logging.getLogger("intake_webcoos.api")
 
 INVENTORY_FREQUENCIES = ("daily", "weekly", "monthly")
-_T = TypeVar("_T")
 
 
 class AsyncClient:
@@ -69,7 +77,8 @@ class AsyncClient:
         self.settings = Settings.resolve(token, base_url, **options)
         self.transport = Transport(self.settings)
         self._assets: tuple[float, list[Asset]] | None = None
-        self._inventories = Inventories(self.transport, self._api_url)
+        self.cache = ClientCache(self.settings)
+        self._inventories = Inventories(self.transport, self._api_url, self.cache)
 
     # -- life cycle -----------------------------------------------------------
     def __repr__(self) -> str:
@@ -97,9 +106,39 @@ class AsyncClient:
                     size: int | None = None) -> bytes:
         """The bytes of an element file (or ``[start, end)`` of it); no token is sent.
 
-        ``size``, the listed size, bounds what the file host may send.
+        ``size``, the listed size, bounds what the file host may send.  With the
+        ``cache_files`` setting, whole files are kept in the cache and read from it.
         """
-        return await self.transport.fetch(url, start, end, size=size)
+        whole = start is None and end is None and self.settings.cache_files
+        if whole:
+            kept = await self.cache.get("file", (url,))
+            if kept is not None and (size is None or len(kept) == size):
+                return kept
+        data = await self.transport.fetch(url, start, end, size=size)
+        if whole:
+            await self.cache.put("file", (url,), data)
+        return data
+
+    async def download(self, url: str, path: str | os.PathLike, *, size: int | None = None,
+                       callback: Any = None, tag: str | None = None) -> int:
+        """Save an element file to ``path`` atomically; returns its bytes.
+
+        See :meth:`Transport.download <intake_webcoos.api.http.Transport.download>`.
+        With the ``cache_files`` setting, a file kept in the cache is written from
+        it, and a file downloaded is kept.
+        """
+        if self.settings.cache_files:
+            kept = await self.cache.get("file", (url,))
+            if kept is not None and (size is None or len(kept) == size):
+                await asyncio.to_thread(write_atomically, path, kept, tag or "cached00")
+                if callback is not None:
+                    callback.set_size(len(kept))
+                    callback.absolute_update(len(kept))
+                return len(kept)
+        written = await self.transport.download(url, path, size=size, callback=callback, tag=tag)
+        if self.settings.cache_files:
+            await self.cache.put("file", (url,), await asyncio.to_thread(Path(path).read_bytes))
+        return written
 
     # -- catalog ----------------------------------------------------------------
     async def me(self) -> dict[str, Any]:
@@ -110,15 +149,26 @@ class AsyncClient:
         return payload
 
     async def assets(self, *, refresh: bool = False) -> list[Asset]:
-        """Every camera, with feeds, products and services (cached ``assets_ttl`` seconds)."""
+        """Every camera, with feeds, products and services.
+
+        Kept on the client for ``assets_ttl`` seconds and in the cache for
+        ``catalogue_ttl``; ``refresh=True`` asks the API again.
+        """
         now = time.monotonic()
         if not refresh and self._assets and now - self._assets[0] < self.settings.assets_ttl:
             return list(self._assets[1])
-        assets: list[Asset] = []
-        async for page in follow(self.transport.get_json, self._api_url("assets/"),
-                                 max_pages=self.settings.max_pages):
-            assets.extend(Asset.from_json(obj, where=f"assets[{i}]")
-                          for i, obj in enumerate(page.results))
+        kept = None if refresh else await self.cache.get("catalogue", ("assets",),
+                                                          self.settings.catalogue_ttl)
+        if kept is not None:
+            nodes = orjson.loads(kept)
+        else:
+            nodes = [node async for page in follow(self.transport.get_json,
+                                                   self._api_url("assets/"),
+                                                   max_pages=self.settings.max_pages)
+                     for node in page.results]
+        assets = [Asset.from_json(node, where=f"assets[{i}]") for i, node in enumerate(nodes)]
+        if kept is None:
+            await self.cache.put("catalogue", ("assets",), orjson.dumps(nodes))
         self._assets = (now, assets)
         return list(assets)
 
@@ -176,8 +226,8 @@ class AsyncClient:
 
     # -- inventory ----------------------------------------------------------------
     async def inventory(self, asset: str | Asset, product: str | Product,
-                        freq: str = "daily", *, wait: float | None = None
-                        ) -> pd.DataFrame | None:
+                        freq: str = "daily", *, wait: float | None = None,
+                        refresh: bool = False) -> pd.DataFrame | None:
         """Counts and bytes per day, week (from Sunday) or month, times in UTC.
 
         The inventory is slow on the real API (minutes at times, or HTTP 504), so
@@ -192,6 +242,8 @@ class AsyncClient:
             Return None instead of waiting longer than this many seconds (or at
             all, for a while after the inventory failed); the request goes on in
             the background, so a later call may find it ready.
+        refresh : bool
+            Ask the API again instead of using the client's or the disk's copy.
 
         Raises
         ------
@@ -202,7 +254,7 @@ class AsyncClient:
             raise ValueError(f"freq must be one of {INVENTORY_FREQUENCIES}, not {freq!r}")
         frames = []
         for service in await self.services(asset, product):
-            bins = await self._inventories.get(service, wait)
+            bins = await self._inventories.get(service, wait, refresh=refresh)
             if bins is None:
                 return None
             frames.append(inventory_frame(bins.get(freq, ())))
@@ -253,6 +305,7 @@ class AsyncClient:
     async def iter_elements(
         self, asset: str | Asset, product: str | Product, start: TimeLike | None = None,
         end: TimeLike | None = None, *, ordering: str = "starting", strict: bool = False,
+        refresh: bool = False,
     ) -> AsyncIterator[WindowListing]:
         """Yield the listing of each window (at most a UTC day) as it completes.
 
@@ -271,7 +324,8 @@ class AsyncClient:
         found, _, services = await self._resolve(asset, product)
         lo, hi = _bounds(start, end)
         windows = self._windows(found, services, lo, hi, ordering == "-starting")
-        async for listing in _bounded(lambda w: self._list(w, ordering, strict), windows,
+        async for listing in bounded(lambda w: self._list(w, ordering, strict, refresh),
+                                      windows,
                                       2 * self.settings.api_concurrency):
             yield listing
 
@@ -288,27 +342,43 @@ class AsyncClient:
             yield from (itertools.chain(tails, days) if newest_first
                         else itertools.chain(days, tails))
 
-    async def _list(self, window: Window, ordering: str, strict: bool) -> WindowListing:
+    async def _list(self, window: Window, ordering: str, strict: bool,
+                    refresh: bool = False) -> WindowListing:
         """One window's listing; a window longer than a day is counted first, then split."""
-        url = self._api_url("elements/")
         if window.stop - window.start <= DAY:
-            return await list_window(self.transport.get_json, url, window,
-                                     self.settings.page_size, ordering=ordering, strict=strict,
-                                     max_pages=self.settings.max_pages)
+            rows = await self._rows(window, ordering, refresh)
+            return parse_window(rows, window, strict=strict)
         whole = WindowListing(window)
-        if await count(self.transport.get_json, url, window):
+        if await count(self.transport.get_json, self._api_url("elements/"), window):
             last = window.stop - pd.Timedelta(microseconds=1)
             for day in day_windows(window.service, window.start, last,
                                    newest_first=ordering == "-starting"):
-                part = await self._list(day, ordering, strict)
+                part = await self._list(day, ordering, strict, refresh)
                 whole.elements.extend(part.elements)
                 whole.skipped.extend(part.skipped)
         return whole
 
+    async def _rows(self, window: Window, ordering: str, refresh: bool) -> list[Any]:
+        """A day window's raw records: from the cache once the day has settled (it ended
+        ``late_uploads`` ago, so no late upload can change it), else from the API."""
+        settled = window.stop + pd.Timedelta(seconds=self.settings.late_uploads) \
+            < pd.Timestamp.now(tz="UTC")
+        key = (window.service.slug, window.start.isoformat(), window.stop.isoformat())
+        if settled and not refresh:
+            kept = await self.cache.get("listing", key)
+            if kept is not None:
+                return orjson.loads(kept)
+        rows = await window_rows(self.transport.get_json, self._api_url("elements/"), window,
+                                 self.settings.page_size, ordering=ordering,
+                                 max_pages=self.settings.max_pages)
+        if settled:
+            await self.cache.put("listing", key, orjson.dumps(rows))
+        return rows
+
     async def elements(
         self, asset: str | Asset, product: str | Product, start: TimeLike | None = None,
         end: TimeLike | None = None, *, ordering: str = "starting",
-        every: str | pd.Timedelta | None = None, strict: bool = False,
+        every: str | pd.Timedelta | None = None, strict: bool = False, refresh: bool = False,
     ) -> pd.DataFrame:
         """The elements of a camera's product with ``start <= time <= end`` as a DataFrame.
 
@@ -328,6 +398,8 @@ class AsyncClient:
         strict : bool
             Raise :class:`ResponseFormatError` on a malformed record instead of
             skipping it with a :class:`MalformedRecordsWarning`.
+        refresh : bool
+            Ask the API for every day, even those kept in the cache.
 
         Returns
         -------
@@ -342,7 +414,7 @@ class AsyncClient:
         rows: list[tuple[str, Element]] = []
         skipped: dict[Any, dict[str, Any]] = {}
         async for listing in self.iter_elements(found, prod, start, end, ordering=ordering,
-                                                strict=strict):
+                                                strict=strict, refresh=refresh):
             rows.extend((listing.window.service.slug, e) for e in listing.elements)
             skipped.update({(r["uuid"] or r["window"], r["position"]): r
                             for r in listing.skipped})
@@ -351,7 +423,7 @@ class AsyncClient:
                                    descending=ordering == "-starting")
         frame.attrs["skipped_records"] = list(skipped.values())
         if skipped:
-            _warn_skipped(found.slug, prod.slug, list(skipped.values()))
+            warn_skipped(found.slug, prod.slug, list(skipped.values()))
         return thin(frame, step) if step is not None else frame
 
 
@@ -367,38 +439,6 @@ def _bounds(start: TimeLike | None, end: TimeLike | None
 def _holds(service: Service, element: Element) -> bool:
     """Whether ``element``'s file lies under ``service``'s element folder."""
     return bool(service.url) and element.url.startswith(service.url.rstrip("/") + "/")
-
-
-def _warn_skipped(asset: str, product: str, skipped: list[dict[str, Any]]) -> None:
-    shown = "; ".join(f"{r['window']} record {r['position']} (uuid {r['uuid']}): {r['problem']}"
-                      for r in skipped[:3])
-    more = f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-    warnings.warn(MalformedRecordsWarning(
-        f"{len(skipped)} malformed element record(s) of {asset}/{product} were skipped: "
-        f"{shown}{more}. They are listed in frame.attrs['skipped_records']; pass "
-        "strict=True to raise instead."), stacklevel=2)
-
-
-async def _bounded(func: Callable[[Any], Awaitable[_T]], items: Iterator[Any], limit: int
-                   ) -> AsyncIterator[_T]:
-    """``func(item)`` for each item, at most ``limit`` at once, results as they complete.
-
-    Items are drawn lazily; a failure (or an early exit) cancels the rest.
-    """
-    pending: set[asyncio.Future] = set()
-    try:
-        while True:
-            for item in itertools.islice(items, limit - len(pending)):
-                pending.add(asyncio.ensure_future(func(item)))
-            if not pending:
-                return
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                yield task.result()
-    finally:
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _restore_client(cls: type, options: dict[str, Any]) -> Any:

@@ -13,6 +13,8 @@ from typing import Any
 
 from yarl import URL
 
+from .cache import CACHE_DIR_ENV, Store, default_directory, enabled_by_default, store
+
 DEFAULT_BASE_URL = "https://app.webcoos.org/webcoos/api/v1"
 TOKEN_ENV = "WEBCOOS_API_TOKEN"
 BASE_URL_ENV = "WEBCOOS_API_URL"
@@ -68,7 +70,21 @@ class Settings:
         The most pages one window of a listing may have (a day of stills is one).
     late_uploads : float
         Seconds after a UTC day ends during which elements of it may still arrive
-        (uploads run late): an inventory's empty day counts as empty only after that.
+        (uploads run late): an inventory's empty day counts as empty only after that,
+        and a day's listing is kept in the cache only after that.
+    cache : bool
+        Keep answers that do not change on disk (default: on, unless
+        ``WEBCOOS_CACHE=off``); see :mod:`intake_webcoos.api.cache`.
+    cache_dir : str or None
+        Where (default ``$WEBCOOS_CACHE_DIR``, else the user's cache folder).
+    cache_files : bool
+        Keep element files too (they never change), so a second read of a file
+        fetches nothing.
+    catalogue_ttl, inventory_ttl : float
+        Seconds the camera list and an inventory stay valid in the cache.
+    cache_api_bytes, cache_file_bytes : int
+        Size limits of the cached API answers and element files; the least
+        recently used go first.
     """
 
     base_url: str = DEFAULT_BASE_URL
@@ -90,6 +106,13 @@ class Settings:
     max_file_bytes: int = 4 * 2**30
     max_pages: int = 100
     late_uploads: float = 6 * 3600.0
+    cache: bool = True
+    cache_dir: str | None = None
+    cache_files: bool = False
+    catalogue_ttl: float = 3600.0
+    inventory_ttl: float = 86400.0
+    cache_api_bytes: int = 2**30
+    cache_file_bytes: int = 10 * 2**30
 
     def __post_init__(self) -> None:
         url = URL(self.base_url)
@@ -113,6 +136,8 @@ class Settings:
             except ValueError:
                 raise ValueError(f"{RATE_ENV} must be a number of requests per second, not "
                                  f"{os.environ[RATE_ENV]!r}") from None
+        options.setdefault("cache", enabled_by_default())
+        options.setdefault("cache_dir", os.environ.get(CACHE_DIR_ENV) or None)
         return cls(
             base_url=(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
             token=token or os.environ.get(TOKEN_ENV) or None,
@@ -128,6 +153,13 @@ class Settings:
     def root(self) -> URL:
         """The API root with a trailing slash, to join paths onto."""
         return URL(self.base_url.rstrip("/") + "/")
+
+    def cache_store(self) -> Store | None:
+        """The on-disk cache these settings name, or None when it is off."""
+        if not self.cache:
+            return None
+        return store(self.cache_dir or default_directory(), self.cache_api_bytes,
+                     self.cache_file_bytes)
 
     def public_options(self) -> dict[str, Any]:
         """Every setting but the token, as keyword arguments."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import pandas as pd
 from yarl import URL
 
@@ -32,6 +33,7 @@ from .fields import (
 )
 
 if TYPE_CHECKING:
+    from .cache import ClientCache
     from .http import Transport
     from .models import Service
 
@@ -195,25 +197,31 @@ class Inventories:
         Where requests go (its settings give the timeouts and how long to keep them).
     url : callable
         ``url(path)``: the API URL of a path.
+    cache : ClientCache
+        The on-disk cache, where an inventory is kept for ``inventory_ttl``.
     """
 
-    def __init__(self, transport: Transport, url: Callable[[str], URL]) -> None:
-        self._transport, self._url = transport, url
+    def __init__(self, transport: Transport, url: Callable[[str], URL],
+                 cache: ClientCache) -> None:
+        self._transport, self._url, self._cache = transport, url, cache
         self._settings = transport.settings
         self._cached: dict[str, _Inventory] = {}
         self._pending: dict[tuple[Any, str], _Pending] = {}
 
-    async def get(self, service: Service, wait: float | None = None) -> dict | None:
-        """A service's inventory bins by resolution, from the cache or the API.
+    async def get(self, service: Service, wait: float | None = None, *,
+                  refresh: bool = False) -> dict | None:
+        """A service's inventory bins by resolution, from memory, the disk or the API.
 
         With ``wait``, give up after that many seconds and return None; the request
         goes on in the background, so a later call may find it done.  Once a wait
         has given up, or the request failed, later waits (for ``assets_ttl``) return
-        None at once instead of making every caller wait again.
+        None at once instead of making every caller wait again.  ``refresh`` asks
+        the API whatever is kept.
         """
-        cached = self._cached.get(service.slug)
-        if cached is not None and time.monotonic() - cached.monotonic < self._settings.assets_ttl:
-            return cached.bins
+        if not refresh:
+            kept = await self._kept(service)
+            if kept is not None:
+                return kept
         key = (asyncio.get_running_loop(), service.slug)
         pending = self._pending.get(key)
         fresh = pending is not None and \
@@ -221,7 +229,7 @@ class Inventories:
         failed = pending is not None and pending.task.done() and pending.task.exception()
         if wait is not None and fresh and (pending.gave_up or failed):
             return None
-        if pending is None or failed or not fresh:
+        if pending is None or failed or not fresh or (refresh and pending.task.done()):
             pending = _Pending(asyncio.ensure_future(self._fetch(service)))
             self._pending[key] = pending
         if wait is None:
@@ -245,9 +253,26 @@ class Inventories:
                 "(inventories can take minutes on the real service). Try again later, or "
                 "raise inventory_timeout=; listings (elements, ls of a day) do not need it."
             ) from None
+        fetched = pd.Timestamp.now(tz="UTC")
+        bins = self._remember(service, payload, fetched)
+        await self._cache.put("inventory", (service.slug,), orjson.dumps(
+            {"fetched": fetched.isoformat(), "inventory": payload}))
+        return bins
+
+    async def _kept(self, service: Service) -> dict | None:
+        """The inventory kept in memory (``assets_ttl``) or on disk (``inventory_ttl``)."""
+        cached = self._cached.get(service.slug)
+        if cached is not None and time.monotonic() - cached.monotonic < self._settings.assets_ttl:
+            return cached.bins
+        kept = await self._cache.get("inventory", (service.slug,), self._settings.inventory_ttl)
+        if kept is None:
+            return None
+        record = orjson.loads(kept)
+        return self._remember(service, record["inventory"], pd.Timestamp(record["fetched"]))
+
+    def _remember(self, service: Service, payload: Any, fetched: pd.Timestamp) -> dict:
         bins = parse_inventory(payload)
-        self._cached[service.slug] = _Inventory(time.monotonic(), pd.Timestamp.now(tz="UTC"),
-                                                bins)
+        self._cached[service.slug] = _Inventory(time.monotonic(), fetched, bins)
         return bins
 
     def empty_days(self, service: Service) -> frozenset[dt.date]:

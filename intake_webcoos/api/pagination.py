@@ -14,13 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from yarl import URL
 
-from ..errors import IncompleteListingError, NotFoundError, ResponseFormatError
+from ..errors import (
+    IncompleteListingError,
+    MalformedRecordsWarning,
+    NotFoundError,
+    ResponseFormatError,
+)
 from .bodies import gc_paused
 from .listings import Element, Page
 from .windows import Window
@@ -153,10 +159,12 @@ def parse_window(rows: list[Any], window: Window, *, strict: bool = False) -> Wi
     return listing
 
 
-async def list_window(get_json: GetJson, url: URL, window: Window, page_size: int, *,
-                      ordering: str = "starting", strict: bool = False, max_pages: int = 100,
-                      attempts: int = 3) -> WindowListing:
-    """Every element of one window, verified against the server's count.
+async def window_rows(get_json: GetJson, url: URL, window: Window, page_size: int, *,
+                      ordering: str = "starting", max_pages: int = 100, attempts: int = 3
+                      ) -> list[Any]:
+    """The raw records of one window, verified against the server's count.
+
+    Parse them with :func:`parse_window` (they are also what the cache keeps).
 
     Raises
     ------
@@ -178,7 +186,7 @@ async def list_window(get_json: GetJson, url: URL, window: Window, page_size: in
             rows = [r for page in pages for r in page.results]
             problem = _problem(pages, rows)
             if not problem:
-                return parse_window(rows, window, strict=strict)
+                return rows
         logger.info("listing %s again: %s", window, problem)
     raise IncompleteListingError(
         f"The listing of {window} did not add up to the server's count: {problem}. "
@@ -191,3 +199,14 @@ async def count(get_json: GetJson, url: URL, window: Window) -> int | None:
     params = {"service": window.service.slug, **window.params(), "page_size": "1"}
     page = Page.from_json(await get_json(url, params))
     return page.count if page.count is not None else len(page.results)
+
+
+def warn_skipped(asset: str, product: str, skipped: list[dict[str, Any]]) -> None:
+    """One :class:`MalformedRecordsWarning` for a listing's skipped records (the first named)."""
+    shown = "; ".join(f"{r['window']} record {r['position']} (uuid {r['uuid']}): {r['problem']}"
+                      for r in skipped[:3])
+    more = f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+    warnings.warn(MalformedRecordsWarning(
+        f"{len(skipped)} malformed element record(s) of {asset}/{product} were skipped: "
+        f"{shown}{more}. They are listed in frame.attrs['skipped_records']; pass "
+        "strict=True to raise instead."), stacklevel=2)

@@ -15,10 +15,13 @@ one client test that shows it disagree) and whatever precision it parses.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Iterator, Set
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Set
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -27,6 +30,7 @@ from .times import api_time
 
 DAY = pd.Timedelta(days=1)
 SECOND = pd.Timedelta(seconds=1)
+_T = TypeVar("_T")
 #: Dispositions of cameras that record no more: nothing is newer than their extent.
 STOPPED = frozenset({"archived"})
 
@@ -117,3 +121,25 @@ def day_windows(service: Service, start: pd.Timestamp, end: pd.Timestamp, *,
         if day.date() in empty_days:
             continue
         yield Window(service, max(start, day), min(stop, day + DAY))
+
+
+async def bounded(func: Callable[[Any], Awaitable[_T]], items: Iterator[Any], limit: int
+                   ) -> AsyncIterator[_T]:
+    """``func(item)`` for each item, at most ``limit`` at once, results as they complete.
+
+    Items are drawn lazily; a failure (or an early exit) cancels the rest.
+    """
+    pending: set[asyncio.Future] = set()
+    try:
+        while True:
+            for item in itertools.islice(items, limit - len(pending)):
+                pending.add(asyncio.ensure_future(func(item)))
+            if not pending:
+                return
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                yield task.result()
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
