@@ -6,6 +6,7 @@ fields are tolerated; anything else raises ``ResponseFormatError`` naming the fi
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -310,3 +311,24 @@ def test_element_urls_other_than_http_are_malformed(url: str) -> None:
     set_at(element, ("data", "properties", "url"), url)
     with pytest.raises(ResponseFormatError, match=r"an http\(s\) URL"):
         Element.from_json(element)
+
+
+@pytest.mark.parametrize("change", [(), (("data", "properties", "thumbnails"), None),
+                                    (("data", "properties", "size"), "12"),
+                                    (("data", "common"), None), (("data", "extents"), None),
+                                    (("data",), "oops")])
+def test_essentials_parse_as_the_whole_object(change) -> None:
+    """What the cache keeps of a record reads exactly as the record (or fails alike)."""
+    element = make_element()
+    if change:
+        set_at(element, *change)
+
+    def read(obj):
+        try:
+            return Element.from_json(obj)
+        except ResponseFormatError as exc:
+            return str(exc)
+
+    kept = Element.essentials(element)
+    assert read(kept) == read(element)
+    assert len(json.dumps(kept)) <= len(json.dumps(element))

@@ -367,12 +367,14 @@ class AsyncClient:
         if settled and not refresh:
             kept = await self.cache.get("listing", key)
             if kept is not None:
-                return orjson.loads(kept)
+                with gc_paused():
+                    return orjson.loads(kept)
         rows = await window_rows(self.transport.get_json, self._api_url("elements/"), window,
                                  self.settings.page_size, ordering=ordering,
                                  max_pages=self.settings.max_pages)
         if settled:
-            await self.cache.put("listing", key, orjson.dumps(rows))
+            await self.cache.put("listing", key,
+                                 orjson.dumps([Element.essentials(row) for row in rows]))
         return rows
 
     async def elements(

@@ -66,6 +66,29 @@ class Element:
         """File name of the element (its label)."""
         return self.label
 
+    @staticmethod
+    def essentials(obj: Any) -> Any:
+        """The parts of an element object that :meth:`from_json` reads (what a cache keeps).
+
+        An object of another shape is returned whole, so that it fails (and is
+        named) exactly as it would have.
+        """
+        try:
+            data, props = obj["data"], obj["data"]["properties"]
+            thumbs = props.get("thumbnails")
+            base = thumbs.get("base") if type(thumbs) is dict else None
+            kept_props = {k: props[k] for k in ("url", "size", "duration") if k in props}
+            if type(base) is dict:
+                kept_props["thumbnails"] = {"base": {"rect_medium": base.get("rect_medium")}}
+            elif "thumbnails" in props:
+                kept_props["thumbnails"] = thumbs
+            common = data.get("common")
+            label = {"label": common.get("label")} if type(common) is dict else common
+            return {"uuid": obj["uuid"], "data": {
+                "common": label, "extents": data["extents"], "properties": kept_props}}
+        except (KeyError, TypeError, AttributeError):
+            return obj
+
     @classmethod
     def from_json(cls, obj: Any, *, where: str = "") -> Element:
         """Build from one element object (an item of ``/elements/`` or a latest-element body).
