@@ -23,9 +23,11 @@ import xarray as xr
 from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
-from .api.models import Asset
+from .api.models import Asset, Service
+from .api.times import TimeLike, to_utc
+from .api.windows import extent
 from .decode import check_scale, decode_image
-from .errors import FrameError, FrameShapeError, WebcoosError
+from .errors import FrameError, FrameShapeError, SelectionTooLargeError, WebcoosError
 from .fetch import ClientOptions, fetch_batch, listed_sizes
 
 CITATION = (
@@ -34,6 +36,8 @@ CITATION = (
     "leading the WebCOOS program."
 )
 ON_ERROR = ("raise", "mask")
+#: Frames a cube opened without ``start`` or ``end`` may hold: a day of one-minute stills.
+MAX_FRAMES = 1440
 
 
 @dataclass(frozen=True)
@@ -224,3 +228,44 @@ def _attrs(listing: pd.DataFrame, camera: Asset, product: str,
         "source": "WebCOOS, https://webcoos.org",
         "citation": CITATION.format(years=span, label=camera.label, slug=camera.slug),
     }
+
+
+def check_unbounded(services: list[Service], start: TimeLike | None, end: TimeLike | None,
+                    max_frames: int, frames: int | None = None) -> None:
+    """Refuse a cube asked without ``start`` or ``end`` that would pass ``max_frames``.
+
+    Before listing, ``frames`` is left out and estimated from the services'
+    statistics (the part of their extent the open range covers); after, it is
+    the number listed.
+
+    Raises
+    ------
+    SelectionTooLargeError
+        Too many frames, with how to bound the selection or raise the limit.
+    """
+    if start is not None and end is not None:
+        return
+    spans = [(known, s.stats.count) for s in services if (known := extent(s)) is not None]
+    if frames is None:
+        lo = None if start is None else to_utc(start, "start")
+        hi = None if end is None else to_utc(end, "end")
+        frames = sum(count * _covered(span, lo, hi) for span, count in spans)
+    if frames <= max_frames:
+        return
+    last = max(span[1] for span, _ in spans)
+    hour = (last.floor("h").isoformat(), (last.floor("h") + pd.Timedelta("59min59s")).isoformat())
+    raise SelectionTooLargeError(
+        f"Without start= and end= this selection holds about {int(frames):,} frames, more "
+        f"than max_frames={max_frames:,} (a day of one-minute stills). Pass start= and end= "
+        f"(the last hour of data is start={hour[0]!r}, end={hour[1]!r}), or a larger "
+        "max_frames= to open it all.")
+
+
+def _covered(span: tuple[pd.Timestamp, pd.Timestamp], lo: pd.Timestamp | None,
+             hi: pd.Timestamp | None) -> float:
+    """The fraction of ``span`` inside ``[lo, hi]`` (open ends: all of that side)."""
+    first, last = span
+    if last <= first:
+        return 1.0
+    inside = min(hi or last, last) - max(lo or first, first)
+    return max(0.0, inside / (last - first))

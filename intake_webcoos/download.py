@@ -64,6 +64,8 @@ class DownloadReport:
         Temporary files of dead runs that this run's start removed.
     seconds : float
         How long the run took.
+    why_empty : str
+        Why there was nothing to download, when the selection was empty.
     """
 
     downloaded: int = 0
@@ -73,6 +75,7 @@ class DownloadReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     removed_temporary: int = 0
     seconds: float = 0.0
+    why_empty: str = ""
 
     def summary(self) -> str:
         """A few lines for people: counts, sizes, the rate and up to ten failures."""
@@ -81,6 +84,8 @@ class DownloadReport:
         lines = [f"downloaded {self.downloaded} files ({mb:.1f} MB) in {self.seconds:.1f} s "
                  f"({rate:.1f} MB/s); {self.skipped} already complete "
                  f"({self.skipped_bytes / 1e6:.1f} MB); {len(self.failed)} failed"]
+        if self.why_empty:
+            lines.append(f"nothing was selected: {self.why_empty}")
         if self.removed_temporary:
             lines.append(f"removed {self.removed_temporary} temporary files of an interrupted run")
         lines += [f"  failed: {url}: {why}" for url, why in self.failed[:10]]
@@ -257,7 +262,8 @@ async def adownload(elements: pd.DataFrame, root: str | os.PathLike, *,
     """
     root = Path(root)
     started = time.perf_counter()
-    report = DownloadReport()
+    report = DownloadReport(why_empty=elements.attrs.get("why_empty", "") if elements.empty
+                            else "")
     with _RunLock(root) as run_id:
         jobs = await asyncio.to_thread(_prepare, elements, root, run_id, report)
         client = AsyncClient(token, base_url, **client_options)

@@ -37,10 +37,12 @@ __all__ = [
     "NoFilesError",
     "NotFoundError",
     "PathNotFoundError",
+    "ProductKindError",
     "ReadOnlyError",
     "RequestError",
     "ResponseFormatError",
     "ResultsFormatError",
+    "SelectionTooLargeError",
     "ServerError",
     "SlowServiceError",
     "TruncatedDownloadError",
@@ -83,7 +85,8 @@ class MissingTokenError(AuthenticationError):
             message
             or "No WebCOOS API token: pass token=... or set the environment variable "
             f"WEBCOOS_API_TOKEN. Register at {REGISTER_URL} and copy the token from your "
-            "profile page."
+            "profile page. On dask workers that need the API (element files never do), "
+            "set WEBCOOS_API_TOKEN in the workers' environment."
         )
 
 
@@ -247,6 +250,14 @@ class MissingDependencyError(WebcoosError, ImportError):
 
     def __init__(self, package: str, extra: str, what: str) -> None:
         super().__init__(f"{what} needs {package}: pip install intake_webcoos[{extra}]")
+
+
+class ProductKindError(WebcoosError, ValueError):
+    """A product was given to the reader of another kind of file (stills to open_video...)."""
+
+
+class SelectionTooLargeError(WebcoosError, ValueError):
+    """A cube opened without bounds would hold more frames than allowed."""
 
 
 class ResultsFormatError(WebcoosError, ValueError):

@@ -20,13 +20,14 @@ import pandas as pd
 from fsspec.asyn import AsyncFileSystem, sync
 from fsspec.callbacks import DEFAULT_CALLBACK
 from fsspec.dircache import DirCache
-from fsspec.spec import AbstractBufferedFile
+from fsspec.spec import make_instance
 
 from . import folders, paths
 from .api.client import AsyncClient
 from .api.models import Asset, Element
 from .api.sync import Client
 from .errors import NotFoundError, PathNotFoundError, ReadOnlyError, TruncatedDownloadError
+from .fs_file import WebcoosFile
 from .paths import FILE_DEPTH, PROTOCOL, ArchivePath
 
 
@@ -46,6 +47,18 @@ class ListingCache(DirCache):
     def __reduce__(self):
         return (ListingCache, (self.use_listings_cache, self.listings_expiry_time,
                                self.max_paths))
+
+    def snapshot(self) -> dict[str, tuple[list[dict[str, Any]], float | None]]:
+        """The listings still valid, with when each was made (to pickle them)."""
+        return {path: (self[path], self._times.get(path)) for path in list(self)}
+
+    def restore(self, snapshot: dict[str, tuple[list[dict[str, Any]], float | None]]) -> None:
+        """Take listings from a :meth:`snapshot`, keeping their age (and permanence)."""
+        for path, (listing, made) in snapshot.items():
+            if path not in self:
+                self[path] = listing
+                if made is not None and self.listings_expiry_time is not None:
+                    self._times[path] = made
 
 
 def _not_found(path: str, why: str = "") -> PathNotFoundError:
@@ -120,6 +133,12 @@ class WebcoosFileSystem(AsyncFileSystem):
         self._listings: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Future] = {}
         self.dircache = ListingCache(use_listings_cache=use_listings_cache,
                                      listings_expiry_time=listings_expiry_time)
+
+    def __reduce__(self):
+        # The listings travel with a pickled filesystem: the files of the days it
+        # listed have public URLs, so a dask worker reads them without the token.
+        return (_restore_filesystem, (type(self), self.storage_args, self.storage_options,
+                                      self.dircache.snapshot()))
 
     # The token must never reach storage_options (pickles, to_json, fs tokens).
     @property
@@ -379,6 +398,13 @@ for _name in ("rm_file", "rm", "cp_file", "pipe_file", "put_file", "mkdir", "mak
     setattr(WebcoosFileSystem, _name, WebcoosFileSystem._read_only_sync)
 
 
+def _restore_filesystem(cls: type, args: tuple, options: dict[str, Any],
+                        listings: dict[str, Any]) -> WebcoosFileSystem:
+    fs = make_instance(cls, args, options)
+    fs.dircache.restore(listings)
+    return fs
+
+
 def _a_file(info: dict[str, Any]) -> dict[str, Any]:
     """``info`` if it describes a file; IsADirectoryError for a folder."""
     if info["type"] != "file":
@@ -399,35 +425,6 @@ def _service_totals(services) -> tuple[int, int]:
 
 def _asset_totals(asset: Asset) -> tuple[int, int]:
     return _service_totals([s for p in asset.products for s in p.s3_services])
-
-
-class WebcoosFile(AbstractBufferedFile):
-    """A WebCOOS element opened for reading: range requests on its public URL.
-
-    A host that answers range requests with the whole file (it ignores ``Range``)
-    is read once, whole, and the reads are served from that copy: otherwise every
-    block would cost the file up to its end again.
-    """
-
-    def __init__(self, fs: WebcoosFileSystem, info: dict[str, Any], *,
-                 block_size: int | None = None, cache_type: str = "readahead",
-                 cache_options: dict | None = None) -> None:
-        self.url = info["url"]
-        size = info["size"]
-        if size is None:  # rare: ask the file host
-            size = len(sync(fs.loop, fs.aclient.fetch, self.url))
-        super().__init__(fs, info["name"], mode="rb", block_size=block_size or 2**20,
-                         cache_type=cache_type, cache_options=cache_options, size=size)
-        self.details = info
-        self._whole: bytes | None = None
-
-    def _fetch_range(self, start: int, end: int) -> bytes:
-        aclient = self.fs.aclient
-        if self._whole is None and aclient.transport.ignores_range(self.url):
-            self._whole = sync(self.fs.loop, aclient.fetch, self.url, size=self.size)
-        if self._whole is not None:
-            return self._whole[start:end]
-        return sync(self.fs.loop, aclient.fetch, self.url, start, end, size=self.size)
 
 
 __all__ = ["ListingCache", "WebcoosFile", "WebcoosFileSystem"]

@@ -11,10 +11,8 @@ the contract of :mod:`intake_webcoos.cube`.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -26,20 +24,24 @@ from .api.models import Asset
 from .api.sync import Client
 from .api.tables import thin
 from .api.times import TimeLike, to_timedelta
-from .cube import CubeOptions, assemble_cube, decode_fetched, fit, learn_shape, time_chunks
-from .errors import EmptyRangeError, FrameDecodeError
+from .cube import (
+    MAX_FRAMES,
+    CubeOptions,
+    assemble_cube,
+    check_unbounded,
+    decode_fetched,
+    fit,
+    learn_shape,
+    time_chunks,
+)
+from .errors import EmptyRangeError
 from .fetch import fetch_batch, listed_sizes
 from .fs import WebcoosFileSystem
+from .kinds import check_kind
 
 #: Frames fetched together by one task: enough to hide HTTP latency behind
 #: decoding, few enough that only a few MB of JPEG bytes wait at a time.
 FETCH_BATCH = 16
-OTHER_READERS = {
-    ".mp4": "video clips: open them with intake_webcoos.open_video(...) or "
-            "xr.open_dataset('webcoos://camera/product', engine='webcoos', ...)",
-    ".json": "detection results: read them with intake_webcoos.read_results(...)",
-    ".jsonl": "detection results: read them with intake_webcoos.read_results(...)",
-}
 
 
 def open_images(
@@ -47,19 +49,16 @@ def open_images(
     start: TimeLike | None = None, end: TimeLike | None = None, *,
     every: str | pd.Timedelta | None = None, scale: float = 1, grayscale: bool = False,
     chunks: int | dict[str, int] | None = None, coerce_shape: tuple[int, int] | None = None,
-    on_error: str = "raise", cache: bool = False, token: str | None = None,
-    base_url: str | None = None, **client_options: Any,
+    on_error: str = "raise", cache: bool = False, max_frames: int = MAX_FRAMES,
+    token: str | None = None, base_url: str | None = None, **client_options: Any,
 ) -> xr.Dataset:
     """Open a camera's still images as a lazy ``(time, y, x, band)`` cube.
 
     Parameters
     ----------
-    asset : str or list of str
-        Camera slug or label; or a ``webcoos://`` glob, or a list of
-        ``webcoos://`` file paths (then ``product``, ``start`` and ``end`` are
-        not given).
-    product : str
-        Product slug, e.g. ``"one-minute-stills"``.
+    asset, product : str
+        Camera slug or label and product slug (``"one-minute-stills"``); or, alone,
+        a ``webcoos://`` glob or a list of ``webcoos://`` file paths.
     start, end : str, datetime, Timestamp or datetime64
         Inclusive UTC bounds (naive means UTC).
     every : str or Timedelta, optional
@@ -79,6 +78,8 @@ def open_images(
         in a boolean ``valid`` coordinate; the ``.webcoos`` products skip them.
     cache : bool
         Keep the stills in the on-disk cache and read them from it next time.
+    max_frames : int
+        Without ``start`` or ``end``, refuse more frames than this (a day of stills).
     token, base_url, **client_options
         API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``) and
         client settings (``retries``, ``timeout``...), also used by the file reads on
@@ -87,50 +88,47 @@ def open_images(
     Returns
     -------
     xarray.Dataset
-        The cube of :mod:`intake_webcoos.cube`; raises :class:`EmptyRangeError`
-        when the selection holds no element (night, an outage, outside the data).
+        The cube of :mod:`intake_webcoos.cube`. :class:`EmptyRangeError` says why a
+        selection holds nothing; :class:`ProductKindError` names the reader of clips
+        and results.
     """
     if cache:
         client_options = {**client_options, "cache": True, "cache_files": True}
     options = CubeOptions.from_arguments(scale=scale, grayscale=grayscale,
                                          coerce_shape=coerce_shape, on_error=on_error,
                                          client_options=client_options)
-    listing, camera, product = _listing(asset, product, start, end, every, token, base_url,
-                                        client_options)
+    listing, camera, product = _listing(asset, product, start, end, every, max_frames, token,
+                                        base_url, client_options)
     if options.shape is None:
         options = learn_shape(listing, options)
     return _cube(listing, camera, product, options, chunks)
 
 
-def _listing(asset, product, start, end, every, token, base_url,
+def _listing(asset, product, start, end, every, max_frames, token, base_url,
              client_options: dict[str, Any]) -> tuple[pd.DataFrame, Asset, str]:
-    """The stills to open (``time, url, filename, service``), their camera and product."""
+    """The stills to open (``time, url, filename, service, size``), their camera and product."""
     if _are_paths(asset):
         if product is not None or start is not None or end is not None:
             raise ValueError("give either webcoos:// paths or asset, product, start and end")
         listing, camera, product = _from_paths(asset, every, token, base_url, client_options)
+        why = f"No file matches {asset!r}."
     elif asset is None or product is None:
         raise ValueError("open_images needs a camera and a product (or webcoos:// paths)")
     else:
         client = Client(token, base_url, **client_options)
         camera = client.asset(asset)
+        services = client.services(camera.slug, product)  # a stream only: NoFilesError
+        check_kind(camera.slug, product, "image")
+        check_unbounded(services, start, end, max_frames)
         elements = client.elements(camera.slug, product, start, end, every=every)
         listing = elements[["time", "url", "filename", "service", "size"]]
+        check_unbounded(services, start, end, max_frames, len(listing))
+        why = elements.attrs.get("why_empty", "")
     if listing.empty:
-        raise EmptyRangeError(
-            f"No {product} of {camera.slug} between {start} and {end} (UTC): the cameras "
-            "record in daylight only (local time); check the inventory for days with data.")
-    _check_stills(listing, camera.slug, product)
+        raise EmptyRangeError(f"No {product} of {camera.slug} between {start} and {end} "
+                              f"(UTC). {why}")
+    check_kind(camera.slug, product, "image", listing["url"].iloc[0])
     return listing, camera, product
-
-
-def _check_stills(listing: pd.DataFrame, camera: str, product: str) -> None:
-    """Refuse, saying what to use instead, a product whose files are not images."""
-    url = listing["url"].iloc[0]
-    extension = os.path.splitext(urlsplit(url).path)[1].lower()
-    if extension in OTHER_READERS:
-        raise FrameDecodeError(url, f"{camera}/{product} holds {OTHER_READERS[extension]}; "
-                               "open_images reads stills.")
 
 
 def _are_paths(value: Any) -> bool:

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from .api.times import to_timedelta
+
 #: Luminance weights of R, G, B (ITU-R BT.601).
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)
 
@@ -46,7 +48,7 @@ def _reduce(image: xr.DataArray, how: str, freq: str | None, name: str,
     if freq is None:
         out = getattr(data, how)("time")
     else:
-        bins = data["time"].dt.floor(freq).rename("time_bin")
+        bins = data["time"].dt.floor(to_timedelta(freq, "freq")).rename("time_bin")
         out = getattr(data.groupby(bins), how)("time").rename(time_bin="time")
         out["time"].attrs.update(timezone="UTC", bin_width=str(freq),
                                  note="start of each bin, UTC")

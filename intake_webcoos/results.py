@@ -19,6 +19,7 @@ from .api.sync import Client
 from .api.times import TimeLike
 from .errors import ResultsFormatError, WebcoosError
 from .fetch import fetch_batch, listed_sizes
+from .kinds import check_kind
 
 ELEMENT_COLUMNS = ("time", "asset", "product", "url", "filename")
 
@@ -115,7 +116,10 @@ def read_results(asset: str, product: str, start: TimeLike | None = None,
     """
     if on_error not in ("raise", "report"):
         raise ValueError(f"on_error must be 'raise' or 'report', not {on_error!r}")
+    check_kind(asset, product, "results")
     elements = Client(token, base_url).elements(asset, product, start, end)
+    if len(elements):
+        check_kind(asset, product, "results", elements["url"].iloc[0])
     bodies = fetch_batch(tuple(elements["url"]), (), listed_sizes(elements)) if len(elements) \
         else []
     frames, errors = [], []

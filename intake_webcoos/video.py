@@ -23,9 +23,19 @@ from dask.base import tokenize
 
 from .api.sync import Client
 from .api.times import TimeLike, to_timedelta
-from .cube import CubeOptions, assemble_cube, decode_fetched, fit, learn_shape, time_chunks
+from .cube import (
+    MAX_FRAMES,
+    CubeOptions,
+    assemble_cube,
+    check_unbounded,
+    decode_fetched,
+    fit,
+    learn_shape,
+    time_chunks,
+)
 from .errors import EmptyRangeError, FrameDecodeError, MissingDependencyError
 from .fetch import RangedFile, fetch_batch
+from .kinds import check_kind
 
 #: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
 TIME_SLACK = 1e-3
@@ -144,8 +154,8 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
                fps: float | None = None, scale: float = 1, grayscale: bool = False,
                chunks: int | dict[str, int] | None = None,
                coerce_shape: tuple[int, int] | None = None, on_error: str = "raise",
-               token: str | None = None, base_url: str | None = None,
-               **client_options: Any) -> xr.Dataset:
+               max_frames: int = MAX_FRAMES, token: str | None = None,
+               base_url: str | None = None, **client_options: Any) -> xr.Dataset:
     """Open the frames of a camera's video clips as a lazy ``(time, y, x, band)`` cube.
 
     Parameters
@@ -157,10 +167,9 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
     sample : str or Timedelta
         Keep one frame per this much clip time (default ``"500ms"``: 2 Hz, as
         coastal imaging samples its 10-minute bursts); or give ``fps``.
-    scale : {1, 1/2, 1/4, 1/8}
-        Resample the kept frames to this fraction of their size.
-    grayscale : bool
-        One band of luminance instead of RGB.
+    scale, grayscale
+        Resample the kept frames to 1, 1/2, 1/4 or 1/8 of their size; one band of
+        luminance instead of RGB.
     chunks : int or dict, optional
         Sampled frames per chunk along ``time`` (``{"time": 120}``); chunks never
         span clips. Default: one chunk per clip (1200 frames of a 10-minute clip
@@ -171,6 +180,8 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
     on_error : {"raise", "mask"}
         ``"mask"`` turns frames of missing, unreadable or short clips into zeros
         marked False in a boolean ``valid`` coordinate.
+    max_frames : int
+        Without ``start`` or ``end``, refuse more sampled frames than this.
     token, base_url, **client_options
         API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``)
         and client settings; clips themselves are read without the token.
@@ -180,9 +191,8 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
     xarray.Dataset
         The cube of :mod:`intake_webcoos.cube`, with a ``clip`` coordinate naming
         each frame's source file and ``time`` = clip start + the sample's offset.
-        Raises :class:`MissingDependencyError` without PyAV
-        (``pip install intake_webcoos[video]``), :class:`EmptyRangeError` when no
-        clip is selected.
+        Raises :class:`MissingDependencyError` without PyAV (the ``video`` extra),
+        :class:`EmptyRangeError` (saying why) when no clip is selected.
     """
     _av()
     if fps is not None and not fps > 0:
@@ -192,8 +202,8 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
     options = CubeOptions.from_arguments(scale=scale, grayscale=grayscale,
                                          coerce_shape=coerce_shape, on_error=on_error,
                                          client_options=client_options)
-    camera, clips = _clips(Client(token, base_url, **client_options), asset, product, start,
-                           end, options)
+    camera, clips = _clips(Client(token, base_url, **client_options), asset, product,
+                           (start, end, max_frames, step), options)
     if options.shape is None:
         # Reading the first clip costs one clip (coerce_shape spares it).
         options = learn_shape(clips, options, first_frame)
@@ -201,23 +211,33 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
     return ds.chunk(other_chunks) if other_chunks else ds
 
 
-def _clips(client: Client, asset: str, product: str, start: TimeLike | None,
-           end: TimeLike | None, options: CubeOptions) -> tuple[Any, pd.DataFrame]:
-    """The camera and the listing of its clips in ``[start, end]``, each with a duration.
+def _clips(client: Client, asset: str, product: str,
+           selection: tuple[TimeLike | None, TimeLike | None, int, float],
+           options: CubeOptions) -> tuple[Any, pd.DataFrame]:
+    """The camera and its clips in ``[start, end]``, each with a duration.
 
+    ``selection`` is ``(start, end, max_frames, step)`` (step: seconds per sample).
     The API gives a clip's duration "if available"; where it does not, it is read
     from the clip's container header (a few ranged reads, not the whole clip).
     """
+    start, end, max_frames, step = selection
     camera = client.asset(asset)
+    services = client.services(camera.slug, product)  # a stream only: NoFilesError
+    check_kind(camera.slug, product, "video")
+    check_unbounded(services, start, end, max_frames)  # at least a frame per clip
     clips = client.elements(camera.slug, product, start, end)
     if clips.empty:
-        raise EmptyRangeError(f"No {product} clips of {camera.slug} between {start} and {end}.")
+        raise EmptyRangeError(f"No {product} clips of {camera.slug} between {start} and "
+                              f"{end}. {clips.attrs.get('why_empty', '')}")
+    check_kind(camera.slug, product, "video", clips["url"].iloc[0])
     missing = clips["duration"].isna().to_numpy()
     if missing.any():
         clips = clips.copy()
         clips.loc[missing, "duration"] = [
             clip_seconds(url, None if pd.isna(size) else int(size), options)
             for url, size in zip(clips["url"][missing], clips["size"][missing], strict=True)]
+    frames = int(np.ceil(clips["duration"].to_numpy() / step - 1e-9).clip(1).sum())
+    check_unbounded(services, start, end, max_frames, frames)
     return camera, clips
 
 

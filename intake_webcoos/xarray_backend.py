@@ -8,7 +8,9 @@ from typing import Any
 from xarray.backends import BackendEntrypoint
 
 from . import paths
+from .cube import MAX_FRAMES
 from .images import open_images
+from .kinds import kind_of
 
 
 class WebcoosBackendEntrypoint(BackendEntrypoint):
@@ -25,19 +27,20 @@ class WebcoosBackendEntrypoint(BackendEntrypoint):
     url = "https://webcoos.org"
     open_dataset_parameters = (
         "filename_or_obj", "drop_variables", "start", "end", "every", "scale", "grayscale",
-        "coerce_shape", "on_error", "token", "base_url", "sample", "fps",
+        "coerce_shape", "on_error", "max_frames", "token", "base_url", "sample", "fps",
     )
 
     def open_dataset(self, filename_or_obj: str | os.PathLike, *,
                      drop_variables: Any = None, start: Any = None, end: Any = None,
                      every: Any = None, scale: float = 1, grayscale: bool = False,
                      coerce_shape: tuple[int, int] | None = None, on_error: str = "raise",
-                     token: str | None = None, base_url: str | None = None,
-                     sample: Any = "500ms", fps: float | None = None):
+                     max_frames: int = MAX_FRAMES, token: str | None = None,
+                     base_url: str | None = None, sample: Any = "500ms",
+                     fps: float | None = None):
         target = str(filename_or_obj)
         options = dict(every=every, scale=scale, grayscale=grayscale,
-                       coerce_shape=coerce_shape, on_error=on_error, token=token,
-                       base_url=base_url)
+                       coerce_shape=coerce_shape, on_error=on_error, max_frames=max_frames,
+                       token=token, base_url=base_url)
         is_glob = any(c in target for c in "*?[")
         where = None if is_glob else paths.parse(target)
         if is_glob or where.is_file:
@@ -45,14 +48,14 @@ class WebcoosBackendEntrypoint(BackendEntrypoint):
                 raise ValueError("start/end select from a camera product; a glob or a file "
                                  "path selects by itself")
             ds = open_images(target if is_glob else [paths.archive_url(target)], **options)
-        elif where.depth == 2 and "video" in where.product:
+        elif where.depth == 2 and kind_of(where.product) == "video":
             from .video import open_video
 
             options.pop("every")
             ds = open_video(where.asset, where.product, start, end, sample=sample, fps=fps,
                             **options)
         elif where.depth == 2:
-            ds = open_images(where.asset, where.product, start, end, **options)
+            ds = open_images(where.asset, where.product, start, end, **options)  # or says why not
         else:
             raise ValueError(f"{target!r}: give webcoos://camera/product with start= and end=, "
                              "or a webcoos:// glob")

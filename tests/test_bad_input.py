@@ -70,11 +70,17 @@ def test_an_empty_selection_lists_an_empty_frame(api_env, face, span):
     assert str(frame["time"].dtype) == "datetime64[ns, UTC]"
 
 
+#: What an empty selection's error says, by why it is empty.
+WHY_EMPTY = {"night": r"23:00 to 01:00 at the camera, US/Hawaii\): the cameras record in "
+                      r"daylight only.*holds elements from 2025-09-03",
+             "beyond the data": r"outside the data: the service holds elements from "
+                                r"2025-09-03 00:00 to 2025-09-16 23:59 UTC"}
+
+
 @pytest.mark.parametrize("face", ["open_images", "xarray engine", "intake images"])
 @pytest.mark.parametrize("span", list(EMPTY))
-def test_an_empty_selection_is_no_cube(api_env, face, span):
-    with pytest.raises(EmptyRangeError,
-                       match=r"No one-minute-stills .*daylight.*check the inventory"):
+def test_an_empty_selection_is_no_cube_and_says_why(api_env, face, span):
+    with pytest.raises(EmptyRangeError, match=r"No one-minute-stills .*" + WHY_EMPTY[span]):
         FACES[face](CAMERA, STILLS, *EMPTY[span])
 
 

@@ -35,6 +35,7 @@ from .helpers import (
     HOUR,
     INTERRUPTING,
     MINUTES,
+    NIGHT,
     QUICK,
     QUIET_AFTER,
     STILLS,
@@ -294,3 +295,11 @@ def test_the_sweep_removes_only_what_dead_runs_left_in_its_folders(standin, tmp_
         "live run", "other product", "not a download", "no run id"}
     # Dead runs' lock files go too (5ca1ab1e left no temporary file); the live one stays.
     assert sorted(p.name for p in runs.iterdir()) == ["0000a11e.lock"]
+
+
+def test_an_empty_download_says_why(standin, tmp_path):
+    frame = Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, *NIGHT)
+    report = download(frame, tmp_path, token=TOKEN, base_url=standin.api_url, progress=False)
+    assert report.downloaded == 0 and "daylight only" in report.why_empty
+    assert "nothing was selected: Nothing in that range (23:00 to 01:00 at the camera" in \
+        report.summary()

@@ -45,6 +45,8 @@ BUILTINS: dict[str, tuple[type, ...]] = {
     "FrameShapeError": (Exception,),
     "MissingDependencyError": (ImportError,),
     "ResultsFormatError": (ValueError,),
+    "ProductKindError": (ValueError,),
+    "SelectionTooLargeError": (ValueError,),
 }
 
 #: One instance of each error, with every constructor argument given: (name, arguments).
@@ -74,6 +76,8 @@ EXAMPLES_SPEC: list[tuple[str, list]] = [
     ("FrameShapeError", ["http://127.0.0.1:1/x.jpg", "160x100, not 320x180"]),
     ("MissingDependencyError", ["av", "video", "open_video"]),
     ("ResultsFormatError", ["line 1 is not JSON"]),
+    ("ProductKindError", ["x/y holds stills, not video clips: read it with open_images"]),
+    ("SelectionTooLargeError", ["about 10,080 frames, more than max_frames=1,440"]),
 ]
 EXAMPLES: list[errors.WebcoosError] = [getattr(errors, name)(*args) for name, args in EXAMPLES_SPEC]
 #: Pickled and unpickled in a fresh interpreter: dask imports tblib, whose pickling

@@ -418,6 +418,21 @@ def test_pickled_fs_works_in_another_process(standin):
     assert got == declared == str(fs.info(path)["size"])
 
 
+def test_a_pickled_fs_reads_the_files_it_listed_without_a_token(standin):
+    """What a dask worker does with ``client.submit(lambda fs, p: fs.cat_file(p), fs, p)``."""
+    fs = new_fs(standin)
+    path = fs.ls(DAY, detail=False)[3]
+    code = ("import pickle, sys\nfs = pickle.loads(sys.stdin.buffer.read())\n"
+            f"print(len(fs.cat_file({path!r})))\n"
+            "try:\n    fs.ls('waikiki_sheraton/one-minute-stills/2025/09/11')\n"
+            "except Exception as exc:\n    print(type(exc).__name__, '|', exc)")
+    read, failure = fresh_python(code, stdin=pickle.dumps(fs)).strip().split("\n")
+    assert int(read) == fs.info(path)["size"]
+    assert failure.startswith("MissingTokenError |")
+    assert "WEBCOOS_API_TOKEN in the workers' environment" in failure
+    assert TOKEN.encode() not in pickle.dumps(fs)
+
+
 def test_from_json_round_trip(api_env):
     fs = WebcoosFileSystem(token=TOKEN, base_url=api_env.api_url)
     again = fsspec.AbstractFileSystem.from_json(fs.to_json())

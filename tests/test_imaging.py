@@ -15,6 +15,7 @@ import pytest
 import xarray as xr
 
 from intake_webcoos import open_images
+from intake_webcoos.errors import InvalidTimeError
 
 from .helpers import CAMERA, STILLS, TOKEN, fresh_python
 
@@ -99,3 +100,11 @@ def test_the_accessor_is_registered_whatever_the_import_order(imports):
             "'intake_webcoos.imaging' in sys.modules)")
     out = fresh_python(code).split()
     assert out[:2] == ["_Accessor", "_Accessor"] and out[2] == "True"
+
+
+def test_freq_takes_the_same_spellings_as_every(stills_hour):
+    words = stills_hour.webcoos.timex(freq="hourly")
+    assert words.sizes["time"] == 1
+    assert (words.values == stills_hour.webcoos.timex(freq="1h").values).all()
+    with pytest.raises(InvalidTimeError, match="freq='10' has no unit"):
+        stills_hour.webcoos.timex(freq="10")

@@ -210,3 +210,20 @@ def test_command_line_errors_hold_no_token(standin, monkeypatch):
                                            standin.api_url])
     assert result.exit_code == 1 and "failed after" in result.output
     assert TOKEN not in result.output
+
+
+def test_a_token_pasted_with_a_line_break_is_cleaned(standin):
+    assert Client(f"  {TOKEN}\n", standin.api_url).assets()  # works: stripped
+    with pytest.raises(InvalidTokenError, match="character 5 of") as info:
+        Client("abcd\nefgh", standin.api_url)
+    assert "abcd" not in str(info.value) and "efgh" not in str(info.value)
+
+
+def test_the_command_line_cleans_the_token_too(standin):
+    result = CliRunner().invoke(main, ["cameras", "--token", TOKEN + "\r\n", "--base-url",
+                                       standin.api_url])
+    assert result.exit_code == 0 and CAMERA in result.output
+    bad = CliRunner().invoke(main, ["cameras", "--token", "ab\x07cd", "--base-url",
+                                    standin.api_url])
+    assert bad.exit_code == 1 and "control or space character" in bad.output
+    assert "header injection" not in bad.output

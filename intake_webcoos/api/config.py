@@ -8,17 +8,40 @@ where it is unpickled) and from anything serialised.
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from yarl import URL
 
+from ..errors import InvalidTokenError
 from .cache import CACHE_DIR_ENV, Store, default_directory, enabled_by_default, store
 
 DEFAULT_BASE_URL = "https://app.webcoos.org/webcoos/api/v1"
 TOKEN_ENV = "WEBCOOS_API_TOKEN"
 BASE_URL_ENV = "WEBCOOS_API_URL"
 RATE_ENV = "WEBCOOS_API_RATE"
+
+
+def clean_token(token: str | None) -> str | None:
+    """The token without surrounding whitespace (None when nothing is left).
+
+    Raises
+    ------
+    InvalidTokenError
+        A control character is left inside it (never shown: the message names
+        only its position).
+    """
+    if token is None:
+        return None
+    token = token.strip()
+    for position, character in enumerate(token, start=1):
+        if unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp") or character.isspace():
+            raise InvalidTokenError(
+                f"The WebCOOS API token holds a control or space character (character "
+                f"{position} of {len(token)}): it was probably pasted with a line break or "
+                "a tab. Copy it again from your profile page at https://app.webcoos.org.")
+    return token or None
 
 
 @dataclass(frozen=True)
@@ -115,6 +138,8 @@ class Settings:
     cache_file_bytes: int = 10 * 2**30
 
     def __post_init__(self) -> None:
+        # Frozen, but a token pasted with a line break is cleaned once, here.
+        object.__setattr__(self, "token", clean_token(self.token))
         url = URL(self.base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"base_url must be an http(s) URL, not {self.base_url!r}")

@@ -198,7 +198,7 @@ class Listings:
             ``frame.attrs["skipped_records"]`` names each malformed record skipped.
         """
         step = to_timedelta(every) if every is not None else None
-        found, prod, _ = await self._resolve(asset, product)
+        found, prod, services = await self._resolve(asset, product)
         rows: list[tuple[str, Element]] = []
         skipped: dict[Any, dict[str, Any]] = {}
         async for listing in self.iter_elements(found, prod, start, end, ordering=ordering,
@@ -212,8 +212,32 @@ class Listings:
         frame.attrs["skipped_records"] = list(skipped.values())
         if skipped:
             warn_skipped(found.slug, prod.slug, list(skipped.values()))
+        if frame.empty:
+            frame.attrs["why_empty"] = why_empty(found, services, *_bounds(start, end))
         return thin(frame, step) if step is not None else frame
 
+
+def why_empty(asset: Asset, services: list[Service], start: pd.Timestamp | None,
+              end: pd.Timestamp | None) -> str:
+    """Why a selection holds no element, and which span has data.
+
+    Outside the service's extent, or (inside it) most often night at the camera:
+    the cameras record in daylight only.
+    """
+    spans = [known for known in map(extent, services) if known is not None]
+    if not spans:
+        return f"{asset.slug} holds no element at all (its service reports none)."
+    first, last = min(s[0] for s in spans), max(s[1] for s in spans)
+    holds = (f"the service holds elements from {first:%Y-%m-%d %H:%M} to "
+             f"{last:%Y-%m-%d %H:%M} UTC")
+    if (end is not None and end < first) or (start is not None and start > last):
+        return f"The range is outside the data: {holds}."
+    local = ""
+    if asset.timezone and start is not None and end is not None:
+        local = (f" ({start.tz_convert(asset.timezone):%H:%M} to "
+                 f"{end.tz_convert(asset.timezone):%H:%M} at the camera, {asset.timezone})")
+    return (f"Nothing in that range{local}: the cameras record in daylight only, so nights "
+            f"(and outages) have no elements; {holds}.")
 
 
 def _bounds(start: TimeLike | None, end: TimeLike | None

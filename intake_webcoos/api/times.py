@@ -19,6 +19,9 @@ from ..errors import InvalidTimeError
 
 TimeLike = str | dt.datetime | dt.date | pd.Timestamp | np.datetime64
 
+#: Words accepted for the widths they name (in ``every=``, ``freq=``, ``sample=``...).
+ALIASES = {"secondly": "1s", "minutely": "1min", "hourly": "1h", "daily": "1D",
+           "weekly": "7D"}
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}"
@@ -94,12 +97,17 @@ def api_time(stamp: pd.Timestamp) -> str:
 
 
 def to_timedelta(value: str | dt.timedelta | pd.Timedelta, name: str = "every") -> pd.Timedelta:
-    """A fixed, positive duration with a unit: ``"10min"``, ``"1h"`` or a timedelta.
+    """A fixed, positive duration with a unit: ``"10min"``, ``"1h"``, ``"hourly"`` or a timedelta.
 
+    Every width the package takes (``every=``, ``freq=``, ``sample=``,
+    ``--older-than``) is read here, so all accept the same spellings and refuse
+    the same way.
     A bare number (``10``, ``"10"``) is refused: pandas would read it as
     nanoseconds, which nobody means.
     """
-    hint = "a fixed duration with a unit, such as '10min', '1h' or '1D'"
+    hint = "a fixed duration with a unit, such as '10min', '1h' or '1D' (or 'hourly'...)"
+    if isinstance(value, str) and value.strip().lower() in ALIASES:
+        value = ALIASES[value.strip().lower()]
     bare = isinstance(value, int | float) and not isinstance(value, bool)
     if bare or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
         raise InvalidTimeError(f"{name}={value!r} has no unit: write {hint}.")
