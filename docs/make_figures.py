@@ -8,8 +8,8 @@ building the docs.
 Everything comes from a fresh :class:`~intake_webcoos.server.StandIn` with
 640x360 stills: one hour of one-minute stills of ``waikiki_sheraton`` for the
 single-image products, the daylight of one day at 5-minute steps for the tide
-timestack, and one two-minute video clip sampled at 2 Hz for the wave
-timestack.
+timestack, one two-minute video clip sampled at 2 Hz for the wave timestack,
+and its camera list for the maps of the cameras (drawn as the demo draws them).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ FRAME_SIZE = (640, 360)
 TRANSECT_X = FRAME_SIZE[0] // 2
 
 FIGURES = ("frame.png", "timex.png", "variance.png", "brightest.png", "darkest.png",
-           "timex_10min.png", "timestack.png", "wave_timestack.png")
+           "timex_10min.png", "timestack.png", "wave_timestack.png", "cameras.png",
+           "camera.png")
 
 
 def _png(array: np.ndarray, path: Path) -> None:
@@ -114,6 +115,15 @@ def _figure_wave_timestack(clip, out: Path) -> None:
     plt.close(fig)
 
 
+def _figure_maps(client, out: Path) -> None:
+    """All the cameras, and the view of one: the maps of the demo."""
+    from intake_webcoos.demo import AROUND_KM
+    from intake_webcoos.maps import camera_wedges, draw_around, draw_cameras
+
+    draw_cameras(client.cameras(), out / "cameras.png", wedges=camera_wedges(client.assets()))
+    draw_around(client, CAMERA, out / "camera.png", km=AROUND_KM)
+
+
 def make_figures(out: Path, *, echo=None) -> dict[str, float]:
     """Draw every picture of the documentation into ``out``.
 
@@ -133,7 +143,7 @@ def make_figures(out: Path, *, echo=None) -> dict[str, float]:
 
     matplotlib.use("Agg")
 
-    from intake_webcoos import open_images, open_video
+    from intake_webcoos import Client, open_images, open_video
     from intake_webcoos.server import StandIn, VideoSettings
 
     out = Path(out)
@@ -159,6 +169,8 @@ def make_figures(out: Path, *, echo=None) -> dict[str, float]:
         clip = open_video(CAMERA, VIDEO, HOUR[0], "2025-09-10T18:09:59Z", sample="500ms",
                           **options)
         timed("wave timestack", _figure_wave_timestack, clip, out)
+        with Client(**options) as client:
+            timed("camera maps", _figure_maps, client, out)
     return timings
 
 

@@ -10,7 +10,8 @@ import pandas as pd
 from intake.readers.entry import Catalog, ReaderDescription
 from intake.readers.user_parameters import SimpleUserParameter
 
-from .api.models import Asset, Product, Service, product_kind
+from .api.geo import as_box, in_box
+from .api.models import Asset, Product, Service, product_kind, time_span
 from .api.sync import Client
 from .api.times import time_range, to_utc
 from .intake_readers import (
@@ -58,11 +59,9 @@ def reader_for(product: str) -> type:
 
 def _stats(services: Sequence[Service]) -> tuple[int, int, pd.Timestamp | None,
                                                  pd.Timestamp | None]:
-    firsts = [s.stats.first_starting for s in services if s.stats.first_starting]
-    lasts = [s.stats.last_starting for s in services if s.stats.last_starting]
+    first, last = time_span(services)
     return (sum(s.stats.count for s in services), sum(s.stats.size or 0 for s in services),
-            pd.Timestamp(min(firsts)) if firsts else None,
-            pd.Timestamp(max(lasts)) if lasts else None)
+            pd.Timestamp(first) if first else None, pd.Timestamp(last) if last else None)
 
 
 def _metadata(asset: Asset, product: Product, services: Sequence[Service]) -> dict[str, Any]:
@@ -118,7 +117,7 @@ class _Filters:
     """Which cameras and products a catalog keeps."""
 
     words: tuple[str, ...] = ()
-    bbox: tuple[float, ...] | None = None
+    bbox: tuple[float, float, float, float] | None = None
     span: tuple[pd.Timestamp, pd.Timestamp] | None = None
     products: tuple[str, ...] = ()
     assets: tuple[str, ...] = ()
@@ -128,11 +127,8 @@ class _Filters:
         if (self.assets and asset.slug not in self.assets) \
                 or (asset.archived and not self.include_archived):
             return False
-        if self.bbox is not None:
-            lon_min, lat_min, lon_max, lat_max = self.bbox
-            if asset.latitude is None or asset.longitude is None or not (
-                    lon_min <= asset.longitude <= lon_max and lat_min <= asset.latitude <= lat_max):
-                return False
+        if self.bbox is not None and not in_box(asset.latitude, asset.longitude, self.bbox):
+            return False
         text = " ".join([asset.slug, asset.label, *(p.slug for p in asset.products)]).lower()
         return all(word in text for word in self.words)
 
@@ -160,7 +156,7 @@ def build_catalog(base_url: str | None = None, token: str | None = None, *,
     search : str, optional
         Words that must all appear in a camera's slug, label or product names.
     bbox : (lon_min, lat_min, lon_max, lat_max), optional
-        Keep cameras inside this box.
+        Keep cameras inside this box (edges included).
     start, end : optional
         Keep products whose data overlap this UTC span (from the service statistics).
     products, assets : list of str, optional
@@ -178,8 +174,8 @@ def build_catalog(base_url: str | None = None, token: str | None = None, *,
     if start is not None or end is not None:
         span = time_range(start if start is not None else "1900-01-01",
                           end if end is not None else "2200-01-01")
-    filters = _Filters(tuple(search.lower().split()) if search else (),
-                       tuple(bbox) if bbox is not None else None, span,
+    bbox = as_box(bbox, "bbox")
+    filters = _Filters(tuple(search.lower().split()) if search else (), bbox, span,
                        tuple(products or ()), tuple(assets or ()), include_archived)
     catalog = Catalog(metadata={
         "description": "WebCOOS webcam archive (https://webcoos.org)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,25 +107,40 @@ def main() -> None:
     """
 
 
+def _numbers(value: str | None, option: str, check: Callable[[Any, str], Any]) -> Any:
+    """The numbers of ``--near 21.3,-157.8`` (or ``--within``), checked by ``check``."""
+    if value is None:
+        return None
+    from .errors import InvalidLocationError
+
+    try:
+        numbers = tuple(float(part) for part in value.split(","))
+    except ValueError:
+        raise InvalidLocationError(
+            f"{option} must be numbers separated by commas, got {value!r}") from None
+    return check(numbers, option)
+
+
 @main.command()
 @_api_options
 @_format
 @click.option("--search", default=None, help="Words to find in the slug, label or products.")
-def cameras(token, base_url, refresh, fmt, search) -> None:
-    """List the cameras: slug, label, position, timezone, status, products."""
-    import pandas as pd
+@click.option("--near", metavar="LAT,LON", default=None,
+              help="Add distance_km from this point and sort by it, nearest first.")
+@click.option("--within", metavar="LON_MIN,LAT_MIN,LON_MAX,LAT_MAX", default=None,
+              help="Keep the cameras inside this box (degrees).")
+def cameras(token, base_url, refresh, fmt, search, near, within) -> None:
+    """List the cameras: position, state, region, status, products, data span."""
+    from .api.geo import as_box, as_point
 
-    rows = []
-    for asset in _client(token, base_url, refresh).assets():
-        products = [p.slug for p in asset.products if p.s3_services]
-        text = " ".join([asset.slug, asset.label, *products]).lower()
-        if search and not all(w in text for w in search.lower().split()):
-            continue
-        rows.append({"slug": asset.slug, "label": asset.label, "latitude": asset.latitude,
-                     "longitude": asset.longitude, "timezone": asset.timezone,
-                     "status": asset.disposition, "products": ",".join(products)})
-    _emit(pd.DataFrame(rows, columns=["slug", "label", "latitude", "longitude", "timezone",
-                                      "status", "products"]), fmt)
+    # Checked before anything is asked of the API.
+    near, within = _numbers(near, "--near", as_point), _numbers(within, "--within", as_box)
+    frame = _client(token, base_url, refresh).cameras(near=near, within=within)
+    if search:
+        words = search.lower().split()
+        text = (frame["slug"] + " " + frame["label"] + " " + frame["products"]).str.lower()
+        frame = frame[[all(word in row for word in words) for row in text]]
+    _emit(frame, fmt)
 
 
 @main.command()
@@ -135,17 +151,18 @@ def products(token, base_url, refresh, fmt, camera) -> None:
     """List a camera's products, with their files' count, bytes and time span."""
     import pandas as pd
 
+    from .api.models import time_span
+
     rows = []
     for product in _client(token, base_url, refresh).products(camera):
         s3 = product.s3_services
-        firsts = [s.stats.first_starting for s in s3 if s.stats.first_starting]
-        lasts = [s.stats.last_starting for s in s3 if s.stats.last_starting]
+        first, last = time_span(s3)
         rows.append({"product": product.slug,
                      "services": ",".join(s.type or "?" for s in product.services),
                      "count": sum(s.stats.count for s in s3),
                      "bytes": sum(s.stats.size or 0 for s in s3),
-                     "first": min(firsts).isoformat() if firsts else "",
-                     "last": max(lasts).isoformat() if lasts else ""})
+                     "first": first.isoformat() if first else "",
+                     "last": last.isoformat() if last else ""})
     _emit(pd.DataFrame(rows), fmt)
 
 

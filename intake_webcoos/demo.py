@@ -1,8 +1,8 @@
 """The demo: the whole path a scientist takes, on the stand-in, with timings.
 
-Cameras, an inventory, one day of elements, one hour of frames as a lazy cube,
-then a timex, a brightest image and a timestack, written as PNG pictures with
-a short Markdown report.
+Cameras (as a table and two maps), an inventory, one day of elements, one hour
+of frames as a lazy cube, then a timex, a brightest image and a timestack,
+written as PNG pictures with a short Markdown report.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from PIL import Image
 CAMERA, PRODUCT = "waikiki_sheraton", "one-minute-stills"
 DAY = ("2025-09-10T00:00:00Z", "2025-09-10T23:59:59Z")
 HOUR = ("2025-09-10T18:00:00Z", "2025-09-10T18:59:59Z")
+#: How far the map around the camera reaches: its view (about 3 km) fits.
+AROUND_KM = 5.0
 
 
 def _png(array: np.ndarray, path: Path) -> None:
@@ -50,13 +52,15 @@ def run_demo(output: str | Path, *, frame_size: tuple[int, int] = (1280, 720),
     Parameters
     ----------
     output : path
-        Folder for ``timex.png``, ``brightest.png``, ``timestack.png``,
-        ``frame.png`` and ``report.md`` (created if needed).
+        Folder for ``cameras.png``, ``camera.png``, ``timex.png``,
+        ``brightest.png``, ``timestack.png``, ``frame.png`` and ``report.md``
+        (created if needed).
     frame_size : (width, height)
         Size of the stand-in's stills.
     echo : callable
         Where progress lines go.
     """
+    from .api.sync import Client
     from .server import StandIn
 
     out = Path(output)
@@ -66,7 +70,9 @@ def run_demo(output: str | Path, *, frame_size: tuple[int, int] = (1280, 720),
         s = StandIn(frame_size=frame_size).start()
         r.append(s.api_url)
     try:
-        cube = _catalogue_and_cube(s, step)
+        client = Client(token=s.token, base_url=s.api_url)
+        _cameras(client, out, step)
+        cube = _catalogue_and_cube(client, s, step)
         _products(cube, out, step)
     finally:
         s.stop()
@@ -75,14 +81,30 @@ def run_demo(output: str | Path, *, frame_size: tuple[int, int] = (1280, 720),
     return step.rows
 
 
-def _catalogue_and_cube(s: Any, step: _Steps) -> Any:
-    """Cameras, an inventory and a day of elements, then an hour of frames as a cube."""
-    from .api.sync import Client
+def _cameras(client: Any, out: Path, step: _Steps) -> None:
+    """The table of cameras, the nearest to the demo camera, and the two maps."""
+    from .maps import camera_wedges, draw_around, draw_cameras
+
+    with step("list the cameras") as r:
+        cameras = client.cameras()
+        r.append(f"{len(cameras)} cameras")
+    with step(f"the cameras nearest to {CAMERA}") as r:
+        camera = client.asset(CAMERA)
+        # Row 0 is the camera itself, at 0 km.
+        nearest = client.cameras(near=(camera.latitude, camera.longitude)).iloc[1]
+        r.append(f"{nearest['slug']}, {nearest['distance_km']:,.0f} km away")
+    with step("map of the cameras") as r:
+        draw_cameras(cameras, out / "cameras.png", wedges=camera_wedges(client.assets()))
+        r.append("cameras.png")
+    with step(f"map around {CAMERA}, with its view") as r:
+        draw_around(client, CAMERA, out / "camera.png", km=AROUND_KM)
+        r.append("camera.png")
+
+
+def _catalogue_and_cube(client: Any, s: Any, step: _Steps) -> Any:
+    """An inventory and a day of elements, then an hour of frames as a cube."""
     from .images import open_images
 
-    client = Client(token=s.token, base_url=s.api_url)
-    with step("list the cameras") as r:
-        r.append(f"{len(client.assets())} cameras")
     with step(f"inventory of {CAMERA}/{PRODUCT}") as r:
         inventory = client.inventory(CAMERA, PRODUCT)
         r.append(f"{int(inventory['has_data'].sum())} days with data, "
@@ -132,6 +154,11 @@ Total after the server started: {total:.2f} s.
 | first frame | timex | brightest |
 |---|---|---|
 | ![frame](frame.png) | ![timex](timex.png) | ![brightest](brightest.png) |
+
+Where the cameras are (a graticule and no coastline: no map data is available
+offline): ![cameras](cameras.png)
+
+The view of `{CAMERA}`, {AROUND_KM:g} km around it: ![camera](camera.png)
 
 Timestack along the centre column (top: horizon, bottom: beach; time runs left to
 right): ![timestack](timestack.png)

@@ -8,7 +8,7 @@ built-in a PyData user would expect, as fsspec filesystems do:
   file that arrives short, an answer of the wrong shape) are :class:`OSError`;
 * a ``webcoos://`` path or element file that does not exist is
   :class:`FileNotFoundError`; an unknown camera or product is :class:`LookupError`;
-* bad input (a time, an option) is :class:`ValueError`;
+* bad input (a time, a position, an option) is :class:`ValueError`;
 * a refused token and writing to the read-only archive are :class:`PermissionError`.
 
 Every message says what to do about the failure.  The errors pickle (dask sends
@@ -29,6 +29,7 @@ __all__ = [
     "FrameError",
     "FrameShapeError",
     "IncompleteListingError",
+    "InvalidLocationError",
     "InvalidTimeError",
     "InvalidTokenError",
     "MalformedRecordsWarning",
@@ -174,6 +175,10 @@ class EmptyRangeError(NotFoundError):
 
 class InvalidTimeError(WebcoosError, ValueError):
     """A time or a time range given by the user cannot be used."""
+
+
+class InvalidLocationError(WebcoosError, ValueError):
+    """A position or a box given by the user cannot be used (``near=``, ``within=``, ``bbox=``)."""
 
 
 class ServerError(WebcoosError, OSError):

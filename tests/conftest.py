@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from intake_webcoos import open_images
+from intake_webcoos import Client, open_images
 from intake_webcoos.server import StandIn
 
 from .helpers import CAMERA, HOUR, STILLS, TOKEN
@@ -46,6 +46,18 @@ def standin():
     """
     with StandIn(token=TOKEN, frame_size=(320, 180)) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def standin_client(standin) -> Client:
+    """A client of the shared stand-in."""
+    return Client(TOKEN, standin.api_url)
+
+
+@pytest.fixture(scope="session")
+def cameras_table(standin_client):
+    """The stand-in's ``Client.cameras()`` table (one row per camera, in the API's order)."""
+    return standin_client.cameras()
 
 
 @pytest.fixture

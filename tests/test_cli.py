@@ -16,6 +16,7 @@ import intake
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from intake_webcoos.api.sync import Client
 from intake_webcoos.cli import main
@@ -52,16 +53,51 @@ def run(api_env):
     return invoke
 
 
-def test_cameras(run):
+def test_cameras(run, standin):
     table = run("cameras").output
-    assert "waikiki_sheraton" in table and "US/Hawaii" in table
+    assert "waikiki_sheraton" in table and "US/Hawaii" in table and "PACIOOS" in table
     rows = json.loads(run("cameras", "--format", "json").output)
-    assert {r["slug"] for r in rows} >= {"waikiki_sheraton", "kasitsna_dock"}
+    assert [r["slug"] for r in rows] == list(Client(TOKEN, standin.api_url).cameras()["slug"])
     waikiki = next(r for r in rows if r["slug"] == "waikiki_sheraton")
     assert waikiki["products"] == "one-minute-stills,video-archive"
-    assert waikiki["status"] == "up" and waikiki["latitude"] == 21.276763
+    assert waikiki["disposition"] == "up" and waikiki["latitude"] == 21.276763
+    assert (waikiki["state"], waikiki["region"]) == ("HI", "PACIOOS")
+    assert pd.Timestamp(waikiki["first"]) == pd.Timestamp("2025-09-03T00:00:05Z")
     csv = pd.read_csv(io.StringIO(run("cameras", "--format", "csv", "--search", "hoboken").output))
     assert list(csv["slug"]) == ["stevens_hoboken"]
+    both = pd.read_csv(io.StringIO(run("cameras", "--format", "csv", "--search",
+                                       "beachfront nc").output))
+    assert list(both["slug"]) == ["currituck_hampton_inn", "buxtoncoastalcam"]
+
+
+def test_cameras_near_and_within(run):
+    near = pd.read_csv(io.StringIO(run("cameras", "--near", "36.95,-122.02", "--format",
+                                       "csv").output))
+    assert list(near["slug"][:2]) == ["walton_lighthouse", "tmmc_prls"]
+    assert near["distance_km"].is_monotonic_increasing and near["distance_km"][0] < 3
+    # A negative first number follows the option as it is.
+    south = pd.read_csv(io.StringIO(run("cameras", "--near", "-33.9,151.2", "--format",
+                                        "csv").output))
+    assert south["slug"][0] == "waikiki_sheraton"
+    box = pd.read_csv(io.StringIO(run("cameras", "--within=-125,35,-120,39", "--near",
+                                      "38,-123", "--format", "csv").output))
+    assert list(box["slug"]) == ["tmmc_prls", "walton_lighthouse"]
+    assert "distance_km" not in run("cameras", "--within", "-125,35,-120,39").output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--near", "95,-157.8"], "--near: latitude 95 is outside -90 to 90 degrees"),
+    (["--near", "21.3"], "--near must be (latitude, longitude): 2 numbers"),
+    (["--near", "north,west"], "--near must be numbers separated by commas, got 'north,west'"),
+    (["--within", "10,0,5,1"], "--within: lon_min 10 is greater than lon_max 5"),
+    (["--within", "-125,35,-120"], "--within must be (lon_min, lat_min, lon_max, lat_max)"),
+])
+def test_bad_near_or_within_is_one_line_naming_the_option(run, standin, args, message):
+    standin.clear_requests()
+    result = run("cameras", *args, code=1)
+    assert result.output.startswith(f"Error: {message}")
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+    assert standin.requests_to("api") == []  # refused before the API is asked
 
 
 def test_products_inventory_latest(run, standin):
@@ -138,10 +174,17 @@ def test_demo_command(tmp_path):
     result = CliRunner().invoke(main, ["demo", "-o", str(tmp_path), "--width", "320",
                                        "--height", "180"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    for name in ("timex.png", "brightest.png", "timestack.png", "frame.png", "report.md"):
+    for name in ("timex.png", "brightest.png", "timestack.png", "frame.png", "cameras.png",
+                 "camera.png", "report.md"):
         assert (tmp_path / name).stat().st_size > 0
     assert "timex (mean over the hour)" in result.output
-    assert "| timex (mean over the hour) |" in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "| timex (mean over the hour) |" in report
+    assert "| map of the cameras |" in report and "| map around waikiki_sheraton" in report
+    assert "![cameras](cameras.png)" in report and "![camera](camera.png)" in report
+    for name in ("cameras.png", "camera.png"):
+        with Image.open(tmp_path / name) as picture:
+            assert (picture.format, picture.size) == ("PNG", (1200, 700))
 
 
 def test_help_lists_every_command_and_serve_has_its_own():

@@ -22,6 +22,8 @@ PAGES = ("index", "getting-started", "client", "filesystem", "intake", "xarray",
          "products", "cli", "configuration", "api", "design")
 FIGURES = ("frame.png", "timex.png", "variance.png", "brightest.png", "darkest.png",
            "timex_10min.png", "timestack.png", "wave_timestack.png")
+#: The maps of the cameras, shown on the client's page.
+MAPS = ("cameras.png", "camera.png")
 #: ```python fences are examples that must run; other fences (```text, ```bash,
 #: ```{code-block} python) are shown only.
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
@@ -57,6 +59,14 @@ def test_docs_pictures_are_drawn(html):
     products = (html / "products.html").read_text()
     for name in FIGURES:
         assert f"_images/{name}" in products, f"products.md does not show {name}"
+
+
+def test_docs_maps_are_drawn(html):
+    client = (html / "client.html").read_text()
+    for name in MAPS:
+        picture = html / "_images" / name
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{name} is not drawn"
+        assert f"_images/{name}" in client, f"client.md does not show {name}"
 
 
 def test_docs_api_reference_is_generated(html):

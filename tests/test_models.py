@@ -128,6 +128,49 @@ def test_walton_lighthouse_without_wedge_and_with_result_products(assets: dict[s
     assert w.product("one-minute-stills").services[0].frequency_value is None
 
 
+def test_real_wedges_are_the_polygons_rings(assets: dict[str, Asset]) -> None:
+    for slug in ("buxtoncoastalcam", "waikiki_sheraton"):
+        ring = raw_asset(slug)["data"]["properties"]["wedge"]["coordinates"][0]
+        wedge = assets[slug].wedge
+        assert wedge == tuple((lon, lat) for lon, lat in ring)
+        assert all(type(lon) is float and type(lat) is float for lon, lat in wedge)
+    buxton = assets["buxtoncoastalcam"]
+    # The cone starts at the camera and closes there.
+    assert buxton.wedge[0] == buxton.wedge[-1] == (buxton.longitude, buxton.latitude)
+    assert len(buxton.wedge) == 14
+    assert assets["walton_lighthouse"].wedge is None  # the real payload has none
+
+
+def test_state_and_region_absent_from_the_real_2025_payloads(assets: dict[str, Asset]) -> None:
+    for asset in assets.values():
+        assert (asset.state, asset.region) == (None, None)
+
+
+def test_state_and_region_of_newer_payloads() -> None:
+    raw = raw_asset("waikiki_sheraton")
+    raw["data"]["properties"].update(state_or_territory="HI", region="PACIOOS")
+    asset = Asset.from_json(raw)
+    assert (asset.state, asset.region) == ("HI", "PACIOOS")
+    raw["data"]["properties"].update(state_or_territory="", region=None)
+    assert (Asset.from_json(raw).state, Asset.from_json(raw).region) == (None, None)
+
+
+@pytest.mark.parametrize("wedge", [None, {}, {"type": "Polygon", "coordinates": []},
+                                   {"type": "Polygon", "coordinates": None}])
+def test_an_empty_or_null_wedge_is_none(wedge: Any) -> None:
+    raw = raw_asset("waikiki_sheraton")
+    raw["data"]["properties"]["wedge"] = wedge
+    assert Asset.from_json(raw).wedge is None
+
+
+def test_wedge_vertices_may_be_integers_or_numeric_strings_and_carry_an_altitude() -> None:
+    raw = raw_asset("waikiki_sheraton")
+    raw["data"]["properties"]["wedge"] = {
+        "coordinates": [[[0, 0], ["1.5", 0, 12.0], [1, 1], [0, 0]], [[9, 9], [9, 8], [8, 9]]]}
+    # No "type" is taken as a Polygon; only the exterior ring is kept.
+    assert Asset.from_json(raw).wedge == ((0.0, 0.0), (1.5, 0.0), (1.0, 1.0), (0.0, 0.0))
+
+
 def test_buxton_is_archived_surfline(assets: dict[str, Asset]) -> None:
     b = assets["buxtoncoastalcam"]
     assert b.archived and b.disposition == "archived"
@@ -181,6 +224,7 @@ def test_asset_minimal_envelope_defaults() -> None:
     assert (asset.latitude, asset.longitude, asset.timezone, asset.description) == (None,) * 4
     assert asset.disposition is None and not asset.archived
     assert dict(asset.thumbnails) == {}
+    assert (asset.state, asset.region, asset.wedge) == (None, None, None)
 
 
 def test_asset_null_and_unknown_fields_tolerated() -> None:
@@ -240,6 +284,29 @@ def test_service_label_defaults_to_slug() -> None:
             "data.properties.location.coordinates[0]",
         ),
         (lambda a: a["data"]["properties"].__setitem__("timezone", 10), "data.properties.timezone"),
+        (lambda a: a["data"]["properties"].__setitem__("state_or_territory", 15),
+         "data.properties.state_or_territory"),
+        (lambda a: a["data"]["properties"].__setitem__("region", ["PACIOOS"]),
+         "data.properties.region"),
+        (lambda a: a["data"]["properties"].__setitem__("wedge", "cone"), "data.properties.wedge"),
+        (lambda a: a["data"]["properties"]["wedge"].__setitem__("type", "Point"),
+         "data.properties.wedge.type"),
+        (lambda a: a["data"]["properties"]["wedge"].__setitem__("coordinates", {"ring": 1}),
+         "data.properties.wedge.coordinates"),
+        (lambda a: a["data"]["properties"]["wedge"]["coordinates"].__setitem__(0, 7),
+         "data.properties.wedge.coordinates[0]"),
+        (lambda a: a["data"]["properties"]["wedge"]["coordinates"].__setitem__(
+            0, [[0.0, 0.0], [1.0, 1.0]]), "data.properties.wedge.coordinates[0]"),
+        (lambda a: a["data"]["properties"]["wedge"]["coordinates"][0].__setitem__(2, [1.0]),
+         "data.properties.wedge.coordinates[0][2]"),
+        (lambda a: a["data"]["properties"]["wedge"]["coordinates"][0].__setitem__(2, "x"),
+         "data.properties.wedge.coordinates[0][2]"),
+        (lambda a: a["data"]["properties"]["wedge"]["coordinates"][0].__setitem__(
+            2, [None, 21.0]), "data.properties.wedge.coordinates[0][2]"),
+        (lambda a: a["data"]["properties"]["wedge"]["coordinates"][0].__setitem__(
+            3, [-157.8, "north"]), "data.properties.wedge.coordinates[0][3][1]"),
+        (lambda a: a["data"]["properties"]["wedge"]["coordinates"][0].__setitem__(
+            3, [float("inf"), 21.0]), "data.properties.wedge.coordinates[0][3][0]"),
     ],
 )
 def test_asset_wrong_shape_names_the_field(mutate: Any, field: str) -> None:

@@ -66,6 +66,21 @@ def test_assets_lists_the_real_cameras(standin):
     assert payload["pagination"]["next"] is None
 
 
+def test_assets_give_state_and_region_where_known_and_wedges_where_real(standin):
+    props = {a["data"]["common"]["slug"]: a["data"]["properties"]
+             for a in api(standin, "/assets/").json()["results"]}
+    assert (props["waikiki_sheraton"]["state_or_territory"],
+            props["waikiki_sheraton"]["region"]) == ("HI", "PACIOOS")
+    assert (props["stevens_hoboken"]["state_or_territory"],
+            props["stevens_hoboken"]["region"]) == ("NJ", "MARACOOS")
+    # Left out where unsure, as older payloads leave them out.
+    assert "state_or_territory" not in props["madeira_beach_camera_1"]
+    assert "region" not in props["madeira_beach_camera_1"]
+    assert "wedge" not in props["walton_lighthouse"]  # as in reality
+    ring = props["waikiki_sheraton"]["wedge"]["coordinates"][0]
+    assert ring[0] == ring[-1] == [-157.83024, 21.276763]  # from the camera, closed
+
+
 def test_asset_detail_is_the_bare_object_and_unknown_is_404(standin):
     answer = api(standin, "/assets/kasitsna_dock/")
     assert answer.status == 200

@@ -27,6 +27,7 @@ from ..errors import (
 from .bodies import write_atomically
 from .cache import ClientCache
 from .config import Settings
+from .geo import as_box, as_point
 from .http import Transport
 from .inventory import Inventories
 from .listing import Listings
@@ -34,7 +35,7 @@ from .models import Asset, Product, Service
 from .pagination import (
     follow,
 )
-from .tables import inventory_frame
+from .tables import cameras_frame, inventory_frame
 
 logger = logging.getLogger("intake_webcoos.api")
 
@@ -161,6 +162,52 @@ class AsyncClient(Listings):
             await self.cache.put("catalogue", ("assets",), orjson.dumps(nodes))
         self._assets = (now, assets)
         return list(assets)
+
+    async def cameras(self, *, near: tuple[float, float] | None = None,
+                      within: tuple[float, float, float, float] | None = None,
+                      refresh: bool = False) -> pd.DataFrame:
+        """The cameras as a table: where they are, what they hold, from when to when.
+
+        Parameters
+        ----------
+        near : (latitude, longitude), optional
+            Add ``distance_km`` and sort the rows by it, nearest first.
+        within : (lon_min, lat_min, lon_max, lat_max), optional
+            Keep only the cameras inside this box (edges included), the order of
+            :func:`~intake_webcoos.catalog.build_catalog`'s ``bbox``.
+        refresh : bool
+            Ask the API again instead of using the client's or the disk's copy.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per camera, in the API's order (or by distance), with columns:
+
+            * ``slug``, ``label`` (str): the camera's names;
+            * ``latitude``, ``longitude`` (float64, degrees; NaN when unknown);
+            * ``timezone`` (str): IANA name of its local time;
+            * ``state``, ``region`` (str): e.g. ``HI`` and ``PACIOOS``; missing
+              where the API does not give them (older payloads);
+            * ``disposition`` (str): ``up``, ``archived``, ``abnormal``, ``down``...;
+            * ``products`` (str): comma-separated slugs of the products with files;
+            * ``first``, ``last`` (datetime64[ns, UTC]): start of its earliest and
+              of its latest element over those products; NaT when it has none;
+            * ``distance_km`` (float64, only with ``near``): great-circle distance
+              (haversine on a sphere of radius 6371 km).
+
+        Raises
+        ------
+        InvalidLocationError
+            ``near`` or ``within`` is malformed or out of range (checked before
+            any request).
+
+        Examples
+        --------
+        >>> client.cameras(near=(21.3, -157.8)).head(3)               # doctest: +SKIP
+        >>> client.cameras(within=(-125, 35, -120, 39))["slug"]       # doctest: +SKIP
+        """
+        near, within = as_point(near, "near"), as_box(within, "within")
+        return cameras_frame(await self.assets(refresh=refresh), near=near, within=within)
 
     async def asset(self, name: str | Asset) -> Asset:
         """One camera by slug or label (case-insensitive).

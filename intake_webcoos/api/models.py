@@ -14,9 +14,10 @@ The records of listings (:class:`Element`, :class:`Page`) and inventories
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from math import isfinite
 from typing import Any
 
 from .fields import (
@@ -47,6 +48,7 @@ __all__ = [
     "parse_api_time",
     "parse_inventory",
     "product_kind",
+    "time_span",
 ]
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,16 @@ class Service:
         )
 
 
+def time_span(services: Sequence[Service]) -> tuple[datetime | None, datetime | None]:
+    """The earliest first and the latest last element start over ``services``.
+
+    From the services' statistics; ``(None, None)`` when none has an element.
+    """
+    firsts = [s.stats.first_starting for s in services if s.stats.first_starting]
+    lasts = [s.stats.last_starting for s in services if s.stats.last_starting]
+    return min(firsts, default=None), max(lasts, default=None)
+
+
 def product_kind(slug: str) -> str:
     """What a product's files hold, by the naming WebCOOS uses for its products.
 
@@ -264,6 +276,12 @@ class Asset:
         Thumbnail URLs by size name (``rect_medium``...); the inline ``lqip`` is left out.
     feeds : tuple of Feed
         The camera's feeds.
+    state, region : str or None
+        US state or territory (``"HI"``) and IOOS region (``"PACIOOS"``) of the
+        camera; newer payloads only, None when absent or blank.
+    wedge : tuple of (float, float), or None
+        The view cone: the ``(lon, lat)`` vertices of the exterior ring of the
+        GeoJSON polygon, as given (closed); None for cameras without one.
     """
 
     uuid: str
@@ -279,6 +297,9 @@ class Asset:
     # a plain dict (not a MappingProxyType) so that records pickle for dask workers
     thumbnails: Mapping[str, str] = field(default_factory=dict)
     feeds: tuple[Feed, ...] = ()
+    state: str | None = None
+    region: str | None = None
+    wedge: tuple[tuple[float, float], ...] | None = None
 
     @property
     def products(self) -> tuple[Product, ...]:
@@ -305,16 +326,12 @@ class Asset:
         props_name = field_name(where, "data.properties")
         props = opt_object(data.get("properties"), props_name)
 
-        latitude = longitude = None
         loc_name = field_name(props_name, "location")
         location = opt_object(props.get("location"), loc_name)
+        longitude = latitude = None
         if location.get("coordinates") is not None:
-            coords_name = field_name(loc_name, "coordinates")
-            coords = opt_array(location["coordinates"], coords_name)
-            if len(coords) < 2:
-                raise bad_field(coords_name, "[longitude, latitude]", coords)
-            longitude = opt_float(coords[0], f"{coords_name}[0]")
-            latitude = opt_float(coords[1], f"{coords_name}[1]")
+            longitude, latitude = _lon_lat(location["coordinates"],
+                                           field_name(loc_name, "coordinates"))
 
         thumbs_name = field_name(props_name, "thumbnails")
         thumbs = opt_object(props.get("thumbnails"), thumbs_name)
@@ -352,4 +369,44 @@ class Asset:
             disposition=disposition_slug,
             thumbnails=thumbnails,
             feeds=children(obj, "feeds", where, Feed.from_json),
+            state=text("state_or_territory", props, props_name) or None,
+            region=text("region", props, props_name) or None,
+            wedge=_wedge(props.get("wedge"), field_name(props_name, "wedge")),
         )
+
+
+def _lon_lat(value: Any, name: str) -> tuple[float | None, float | None]:
+    """A GeoJSON position ``[lon, lat, ...]``; a null coordinate gives None."""
+    coords = opt_array(value, name)
+    if len(coords) < 2:
+        raise bad_field(name, "[longitude, latitude]", value)
+    return opt_float(coords[0], f"{name}[0]"), opt_float(coords[1], f"{name}[1]")
+
+
+def _wedge(value: Any, name: str) -> tuple[tuple[float, float], ...] | None:
+    """The exterior ring of the view-cone polygon; absent, null or empty gives None."""
+    polygon = opt_object(value, name)
+    kind = polygon.get("type")
+    if kind not in (None, "Polygon"):
+        raise bad_field(field_name(name, "type"), "'Polygon'", kind)
+    rings_name = field_name(name, "coordinates")
+    rings = opt_array(polygon.get("coordinates"), rings_name)
+    if not rings:
+        return None
+    ring_name = f"{rings_name}[0]"
+    ring = opt_array(rings[0], ring_name)
+    if len(ring) < 3:
+        raise bad_field(ring_name, "a ring of at least 3 positions", rings[0])
+    vertices = []
+    for i, position in enumerate(ring):
+        # Finite floats, the usual case, skip the readers (and naming the field).
+        if type(position) is list and len(position) >= 2:
+            lon, lat = position[0], position[1]
+            if type(lon) is float and type(lat) is float and isfinite(lon + lat):
+                vertices.append((lon, lat))
+                continue
+        lon, lat = _lon_lat(position, f"{ring_name}[{i}]")
+        if lon is None or lat is None:
+            raise bad_field(f"{ring_name}[{i}]", "[longitude, latitude] numbers", position)
+        vertices.append((lon, lat))
+    return tuple(vertices)

@@ -1,4 +1,4 @@
-"""Element listings and inventories as pandas DataFrames.
+"""Cameras, element listings and inventories as pandas DataFrames.
 
 The elements frame is the contract of ``docs/design.md``: one row per element, sorted by
 ``time``, a default RangeIndex, and exactly these columns and dtypes.
@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from ..paths import archive_url, day_folder
+from .geo import as_box, as_point, distance_km, in_box
 from .inventory import InventoryBin
 from .listings import Element
+from .models import Asset, time_span
 
 #: Column name -> dtype of the elements frame, in order.
 ELEMENT_COLUMNS: dict[str, str] = {
@@ -29,6 +31,22 @@ ELEMENT_COLUMNS: dict[str, str] = {
     "duration": "float64",
     "uuid": "str",
 }
+
+#: Column name -> dtype of the cameras frame, in order (``distance_km`` only with ``near``).
+CAMERA_COLUMNS: dict[str, str] = {
+    "slug": "str",
+    "label": "str",
+    "latitude": "float64",
+    "longitude": "float64",
+    "timezone": "str",
+    "state": "str",
+    "region": "str",
+    "disposition": "str",
+    "products": "str",
+    "first": "datetime64[ns, UTC]",
+    "last": "datetime64[ns, UTC]",
+}
+
 
 def _utc_ns(times: Sequence) -> np.ndarray:
     """Aware datetimes (or None) -> datetime64[ns] values (NaT for None)."""
@@ -112,3 +130,53 @@ def inventory_frame(bins: Sequence[InventoryBin]) -> pd.DataFrame:
             "data_ending": _utc_column(_utc_ns([b.data_ending for b in bins])),
         }
     )
+
+
+def cameras_frame(assets: Sequence[Asset], *, near: Sequence[float] | None = None,
+                  within: Sequence[float] | None = None) -> pd.DataFrame:
+    """One row per camera: :data:`CAMERA_COLUMNS`, plus ``distance_km`` with ``near``.
+
+    Parameters
+    ----------
+    assets : sequence of Asset
+        The cameras, in the order of the rows (unless ``near`` sorts them).
+    near : (latitude, longitude), optional
+        Add the great-circle distance (km) to each camera and sort nearest first;
+        cameras without a position come last, with NaN.
+    within : (lon_min, lat_min, lon_max, lat_max), optional
+        Keep the cameras inside this box (edges included).
+
+    Raises
+    ------
+    InvalidLocationError
+        ``near`` or ``within`` is malformed or out of range.
+    """
+    near, within = as_point(near, "near"), as_box(within, "within")
+    if within is not None:
+        assets = [a for a in assets if in_box(a.latitude, a.longitude, within)]
+    spans = [time_span([s for p in a.products for s in p.s3_services]) for a in assets]
+
+    def text(values: list[str | None]) -> pd.api.extensions.ExtensionArray:
+        return pd.array(values, dtype="str")
+
+    def number(values: list[float | None]) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in values], dtype="float64")
+
+    frame = pd.DataFrame({
+        "slug": text([a.slug for a in assets]),
+        "label": text([a.label for a in assets]),
+        "latitude": number([a.latitude for a in assets]),
+        "longitude": number([a.longitude for a in assets]),
+        "timezone": text([a.timezone for a in assets]),
+        "state": text([a.state for a in assets]),
+        "region": text([a.region for a in assets]),
+        "disposition": text([a.disposition for a in assets]),
+        "products": text([",".join(p.slug for p in a.products if p.s3_services)
+                          for a in assets]),
+        "first": _utc_column(_utc_ns([first for first, _ in spans])),
+        "last": _utc_column(_utc_ns([last for _, last in spans])),
+    })
+    if near is not None:
+        frame["distance_km"] = distance_km(near, frame["latitude"], frame["longitude"])
+        frame = frame.sort_values("distance_km", kind="stable").reset_index(drop=True)
+    return frame

@@ -2,10 +2,13 @@
 
 Slugs, labels, coordinates, timezones, groups, dispositions and the product
 lists are the real ones (see ``webcoos-api-notes.md``, sections 3.3, 3.4 and
-4.2).  UUIDs are the real ones where a public payload shows them; the others
-are derived deterministically (``uuid5``) so every run serves the same ids.
-Cadences are what the notes report for each product; the exact timing of real
-files is not public, so jitter and offsets are chosen here.
+4.2), and so are the states and IOOS regions (section 4.7).  Madeira Beach has
+none, as in older payloads, because its region is uncertain: the Gulf coast of
+Florida lies in both SECOORA's and GCOOS's areas.  UUIDs are the real ones
+where a public payload shows them; the others are derived deterministically
+(``uuid5``) so every run serves the same ids.  Cadences are what the notes
+report for each product; the exact timing of real files is not public, so
+jitter and offsets are chosen here.
 """
 
 from __future__ import annotations
@@ -132,6 +135,10 @@ class CameraSpec:
     feed_uuid: str = ""
     package_uuid: str = ""
     has_wedge: bool = True
+    #: ``properties.state_or_territory`` and ``properties.region`` (newer payloads
+    #: only); None leaves them out, as for a camera whose values are not known.
+    state: str | None = None
+    region: str | None = None
     #: Legacy archives (Surfline/WebCAT) live in another bucket.
     bucket: str = "webcoos"
     #: Archived cameras keep data ending here instead of at the span's end.
@@ -176,6 +183,7 @@ CAMERAS: tuple[CameraSpec, ...] = (
         ),
         feed_uuid="8ae01f96-e09f-4f08-b139-313d7499257c",
         package_uuid="015343f0-11c5-4c07-86bc-f1e75cfdc5c4",
+        state="HI", region="PACIOOS",
     ),
     CameraSpec(
         "currituck_hampton_inn", "Beachfront from Hampton Inn, Corolla, NC", 36.259, -75.785,
@@ -186,6 +194,7 @@ CAMERAS: tuple[CameraSpec, ...] = (
             known={"one-minute-stills": (None, "b7114ae2-b2cb-40fe-af33-820db2db7755")},
         ),
         package_uuid="ea62c5ab-e8bd-43af-802a-9ed26c385ca7",
+        state="NC", region="SECOORA",
     ),
     CameraSpec(
         "walton_lighthouse", "Walton Lighthouse, Santa Cruz, CA", 36.960695, -122.0022,
@@ -211,6 +220,7 @@ CAMERAS: tuple[CameraSpec, ...] = (
         feed_uuid="f870e04e-9620-42ee-9af4-389bd91c0b21",
         package_uuid="3011e50a-a42d-4f06-8ff1-d92ef368652a",
         has_wedge=False,
+        state="CA", region="CeNCOOS",
     ),
     CameraSpec(
         "stevens_hoboken", "Hoboken Terminal (north view), Hoboken, NJ", 40.735194, -74.027722,
@@ -222,6 +232,7 @@ CAMERAS: tuple[CameraSpec, ...] = (
             ),
         ),
         package_uuid="e9462d5c-c357-4dc1-be16-31e36d2531a9",
+        state="NJ", region="MARACOOS",
     ),
     CameraSpec(
         "buxtoncoastalcam", "Beachfront, Buxton, NC", 35.265, -75.5182, "America/New_York",
@@ -236,6 +247,7 @@ CAMERAS: tuple[CameraSpec, ...] = (
         disposition="archived",
         bucket="surfline",
         data_end="2021-01-04T02:00:00Z",
+        state="NC", region="SECOORA",
     ),
     CameraSpec(
         "tmmc_prls", "Point Reyes National Seashore, Point Reyes, CA", 37.9941, -122.9736,
@@ -244,6 +256,7 @@ CAMERAS: tuple[CameraSpec, ...] = (
             "tmmc_prls", "annotated-image", "one-minute-stills", "seal-detection-results",
             "video-archive", "video-streams",
         ),
+        state="CA", region="CeNCOOS",
     ),
     CameraSpec(
         "madeira_beach_camera_1", "Madeira Beach, FL USGS CoastCam Camera 1", 27.7962, -82.7961,
@@ -254,6 +267,7 @@ CAMERAS: tuple[CameraSpec, ...] = (
         "kasitsna_dock", "Kasitsna Bay Laboratory Dock (Seldovia, AK)", 59.4684, -151.5525,
         "America/Anchorage", "aoos", made_up_uuid("kasitsna_dock"),
         _products("kasitsna_dock", "one-minute-stills", "video-archive", "video-streams"),
+        state="AK", region="AOOS",
     ),
     CameraSpec(
         "westerly", "Westerly Town Beach, west view (Westerly, RI)", 41.325, -71.791,
@@ -262,5 +276,6 @@ CAMERAS: tuple[CameraSpec, ...] = (
         _products("westerly", "one-minute-stills", "video-archive", stream_with="video-archive"),
         disposition="abnormal",
         outage_days=(4,),
+        state="RI", region="NERACOOS",
     ),
 )

@@ -148,6 +148,11 @@ class Payloads:
             timezone=camera.timezone,
             thumbnails={"base": thumbnails},
         )
+        # Newer payloads only (webcoos-api-notes.md, 3.1): absent for cameras without them.
+        if camera.state is not None:
+            props["state_or_territory"] = camera.state
+        if camera.region is not None:
+            props["region"] = camera.region
         return props
 
     def _build_asset(self, camera: CameraSpec, variants: Variants) -> dict[str, Any]:
