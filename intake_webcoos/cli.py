@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,33 @@ LAZY_COMMANDS = {
     "serve": ("intake_webcoos.server.command", "serve",
               "Run the stand-in WebCOOS server on 127.0.0.1 until Ctrl-C."),
 }
+
+
+#: Arguments of the Python API that have an option here.  Messages are written for
+#: Python (``pass token=...``); on the command line they name the option instead
+#: (``pass --token ...``): see :func:`cli_message`.
+OPTIONS = {"token": "--token", "base_url": "--base-url", "refresh": "--refresh",
+           "start": "--start", "end": "--end", "every": "--every", "freq": "--freq",
+           "file_concurrency": "--concurrency", "cache_files": "--cache-files",
+           "older_than": "--older-than"}
+#: ``name=`` at the start of a word (not inside an identifier, a URL's query or a path).
+#: The second group is a flag's ``True``, or empty when no value follows.
+_ARGUMENT = re.compile(r"(?<![^\s(])(" + "|".join(OPTIONS) + r")=(True\b|(?=\s|$))?")
+
+
+def cli_message(message: str) -> str:
+    """A message written for Python, as the command line says it.
+
+    Each ``name=`` of an argument that has an option becomes that option:
+    ``pass token=... or set WEBCOOS_API_TOKEN`` becomes ``pass --token ... or set
+    WEBCOOS_API_TOKEN``, ``every='10' has no unit`` becomes ``--every '10' has no
+    unit``, ``refresh=True`` becomes ``--refresh``.  Other words are left alone.
+    """
+    def option(match: re.Match) -> str:
+        name = OPTIONS[match.group(1)]
+        return name if match.group(2) is not None else name + " "
+
+    return _ARGUMENT.sub(option, message)
 
 
 def _api_options(f):
@@ -64,7 +92,8 @@ class _Commands(click.Group):
     """The command group: lazy commands, and user errors as one line, not a traceback.
 
     :data:`LAZY_COMMANDS` load when used; the errors a user can cause end the
-    command with their message and a non-zero exit.
+    command with their message, naming this command line's options
+    (:func:`cli_message`), and a non-zero exit.
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -92,7 +121,7 @@ class _Commands(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except (WebcoosError, OSError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(cli_message(str(exc))) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
 
@@ -201,6 +230,8 @@ def elements(token, base_url, refresh, start, end, every, output, camera, produc
     """List the files of a camera's product between two times."""
     frame = _client(token, base_url, refresh).elements(camera, product, start, end,
                                                        every=every, refresh=refresh)
+    if frame.empty and frame.attrs.get("why_empty"):
+        click.echo(f"no elements: {frame.attrs['why_empty']}", err=True)
     if output is None:
         _emit(frame[["time", "filename", "size", "url"]], "table")
         click.echo(f"{len(frame)} elements", err=True)
@@ -309,7 +340,7 @@ def cache_clear(older_than) -> None:
     """Remove the cache's entries (all of them, or the old ones)."""
     from .api.times import to_timedelta
 
-    age = None if older_than is None else to_timedelta(older_than, "--older-than")
+    age = None if older_than is None else to_timedelta(older_than, "older_than")
     removed = _store().clear(None if age is None else age.total_seconds())
     click.echo(f"removed {removed} entries")
 

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import math
 import os
+from contextvars import ContextVar
 from typing import Any
 
 import pandas as pd
@@ -26,9 +27,13 @@ from . import folders, paths
 from .api.client import AsyncClient
 from .api.models import Asset, Element
 from .api.sync import Client
+from .api.windows import MICROSECOND
 from .errors import NotFoundError, PathNotFoundError, ReadOnlyError, TruncatedDownloadError
 from .fs_file import WebcoosFile
 from .paths import FILE_DEPTH, PROTOCOL, ArchivePath
+
+#: The transfer tasks of the ``get`` under way in this context (see ``_get``).
+_TRANSFERS: ContextVar[set[asyncio.Task] | None] = ContextVar("_TRANSFERS", default=None)
 
 
 class ListingCache(DirCache):
@@ -78,17 +83,9 @@ def _total(values: pd.Series) -> int | None:
 
 
 def _file_info(folder: str, element: Element, service: str) -> dict[str, Any]:
-    return {
-        "name": paths.join(folder, element.label),
-        "type": "file",
-        "size": element.size,
-        "url": element.url,
-        "time": element.time,
-        "end": element.end,
-        "duration": element.duration,
-        "uuid": element.uuid,
-        "service": service,
-    }
+    return {"name": paths.join(folder, element.label), "type": "file", "size": element.size,
+            "url": element.url, "time": element.time, "end": element.end,
+            "duration": element.duration, "uuid": element.uuid, "service": service}
 
 
 class WebcoosFileSystem(AsyncFileSystem):
@@ -249,7 +246,7 @@ class WebcoosFileSystem(AsyncFileSystem):
 
     async def _list_day(self, where: ArchivePath) -> tuple[list[dict], bool]:
         start, stop = where.period()
-        end = stop - pd.Timedelta(microseconds=1)
+        end = stop - MICROSECOND
         await self._services(str(where), where.asset, where.product)
         entries = []
         async for listing in self.aclient.iter_elements(where.asset, where.product, start, end):
@@ -340,8 +337,25 @@ class WebcoosFileSystem(AsyncFileSystem):
                 f"listing says {size}.")
         return data
 
+    async def _get(self, *args: Any, **kwargs: Any) -> Any:
+        # fsspec before 2026.4 lets the other transfers of a failed get run on after it
+        # raised, their temporary files still there: they are cancelled and awaited here.
+        reset = _TRANSFERS.set(transfers := set())
+        try:
+            return await super()._get(*args, **kwargs)
+        except Exception:
+            running = transfers - {asyncio.current_task()}
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
+        finally:
+            _TRANSFERS.reset(reset)
+
     async def _get_file(self, rpath: str, lpath: str, callback=DEFAULT_CALLBACK,
                         **kwargs: Any) -> None:
+        if (transfers := _TRANSFERS.get()) is not None:
+            transfers.add(asyncio.current_task())
         info = await self._info(rpath)
         if info["type"] == "directory":  # recursive get lists folders too
             os.makedirs(lpath, exist_ok=True)

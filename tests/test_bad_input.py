@@ -36,7 +36,7 @@ CASES = {
                         "one-minute-stills"),
     "stream only": ((GOOD[0], "video-streams", *GOOD[2:]), NoFilesError, "stream"),
     "start after end": ((*GOOD[:2], GOOD[3], GOOD[2]), InvalidTimeError,
-                        r"is after end .*: swap them"),
+                        r"start.* is after .*end.*: swap them"),
     "unparseable date": ((*GOOD[:2], "next tuesday", GOOD[3]), InvalidTimeError, "ISO 8601"),
     "ambiguous date": ((*GOOD[:2], "10/09/2025", GOOD[3]), InvalidTimeError, "ISO 8601"),
 }

@@ -19,8 +19,9 @@ from click.testing import CliRunner
 from PIL import Image
 
 from intake_webcoos.api.sync import Client
-from intake_webcoos.cli import main
+from intake_webcoos.cli import cli_message, main
 from intake_webcoos.download import RUNS
+from intake_webcoos.errors import InvalidTokenError, MissingTokenError
 from intake_webcoos.server import Faults
 
 from .helpers import (
@@ -164,10 +165,69 @@ def test_catalog_command(run, tmp_path):
     assert "waikiki_sheraton/one-minute-stills" in list(cat)
 
 
+def test_catalog_writes_the_root_only_when_given_on_the_command_line(run, standin, tmp_path):
+    """From WEBCOOS_API_URL, entries read the environment where opened; --base-url is kept."""
+    followed, pinned = tmp_path / "followed.yaml", tmp_path / "pinned.yaml"
+    run("catalog", "-o", str(followed), "--search", "waikiki")
+    run("catalog", "-o", str(pinned), "--search", "waikiki", "--base-url", standin.api_url)
+    assert standin.api_url not in followed.read_text()
+    assert "base_url:" not in followed.read_text()
+    kept = pinned.read_text()
+    assert f"base_url: {standin.api_url}" in kept and f"url: {standin.api_url}" in kept
+    assert TOKEN not in kept
+
+
 def test_an_unknown_camera_is_one_line(run):
     result = run("latest", "nobody", "one-minute-stills", code=1)
     assert "Unknown WebCOOS camera" in result.output and "Traceback" not in result.output
     assert result.output.startswith("Error: ")
+
+
+# -- messages name the command line's options -----------------------------------------------
+def test_a_missing_token_names_the_token_option(no_token):
+    result = CliRunner().invoke(main, ["cameras"])
+    assert result.exit_code == 1 and result.output.startswith("Error: No WebCOOS API token")
+    assert "pass --token ... or set the environment variable WEBCOOS_API_TOKEN" in result.output
+    assert "token=" not in result.output
+    assert "pass token=..." in str(MissingTokenError())  # Python's message is its own
+
+
+@pytest.mark.parametrize(("options", "named"), [
+    (["--every", "10"], "--every '10' has no unit"),
+    (["--every", "0min"], "--every '0min' is not a positive duration"),
+    (["--start", "2025-09-10T19:00"], "--start 2025-09-10T19:00:00+00:00 is after --end"),
+    (["--end", "10/09/2025"], "Cannot read --end '10/09/2025' as a time"),
+    (["--base-url", "ftp://example.org"], "--base-url 'ftp://example.org' is not an http(s) URL"),
+])
+def test_bad_options_are_named_as_options(run, options, named):
+    given = dict(zip(HOUR[::2], HOUR[1::2], strict=True)) | dict([options])
+    result = run("elements", "waikiki_sheraton", "one-minute-stills",
+                 *[word for pair in given.items() for word in pair], code=1)
+    assert result.output.startswith("Error: ") and named in result.output, result.output
+    assert not any(f" {name}=" in result.output for name in ("every", "start", "end", "base_url"))
+
+
+@pytest.mark.parametrize(("python", "command_line"), [
+    ("pass token=... or set WEBCOOS_API_TOKEN", "pass --token ... or set WEBCOOS_API_TOKEN"),
+    ("every='10' has no unit", "--every '10' has no unit"),
+    ("start=2025-09-10 is after end=2025-09-09", "--start 2025-09-10 is after --end 2025-09-09"),
+    ("(from base_url= or WEBCOOS_API_URL)", "(from --base-url or WEBCOOS_API_URL)"),
+    ("ask again with refresh=True.", "ask again with --refresh."),
+    ("file_concurrency=8 at most", "--concurrency 8 at most"),
+    # Not arguments of ours: identifiers that end like one, URL queries, English words.
+    ("raise inventory_timeout= or retries=/timeout=",
+     "raise inventory_timeout= or retries=/timeout="),
+    ("http://h/elements/?start=1&end=2 failed", "http://h/elements/?start=1&end=2 failed"),
+    ("api_rate and every timeout must be positive", "api_rate and every timeout must be positive"),
+])
+def test_cli_message_names_options_for_python_arguments(python, command_line):
+    assert cli_message(python) == command_line
+
+
+def test_token_messages_name_both_ways_to_give_a_token():
+    for error in (MissingTokenError(), InvalidTokenError()):
+        assert "token=..." in str(error) and "WEBCOOS_API_TOKEN" in str(error)
+        assert "--token ..." in cli_message(str(error)) and "token=" not in cli_message(str(error))
 
 
 def test_demo_command(tmp_path):
@@ -248,3 +308,11 @@ def test_ctrl_c_stops_the_download_command_with_one_line(standin, tmp_path):
     truth = {label_of(e): url_of(e) for e in standin.elements(
         "waikiki_sheraton", "one-minute-stills", start[:-1], end[:-1])}
     assert 0 < assert_stopped_cleanly(standin, tmp_path, ended.at, truth) < len(truth)
+
+
+def test_an_empty_listing_says_why(run):
+    """A night-time range lists nothing and says it is night at the camera."""
+    result = run("elements", "waikiki_sheraton", "one-minute-stills",
+                 "--start", "2025-09-10T08:00:00Z", "--end", "2025-09-10T09:00:00Z")
+    assert "0 elements" in result.output
+    assert "no elements:" in result.output and "daylight only" in result.output

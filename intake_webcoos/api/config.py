@@ -142,7 +142,9 @@ class Settings:
         object.__setattr__(self, "token", clean_token(self.token))
         url = URL(self.base_url)
         if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"base_url must be an http(s) URL, not {self.base_url!r}")
+            raise ValueError(f"base_url={self.base_url!r} is not an http(s) URL: give the API "
+                             f"root, e.g. {DEFAULT_BASE_URL} (from base_url= or "
+                             f"{BASE_URL_ENV}).")
         if min(self.retries, self.api_concurrency, self.file_concurrency, self.api_burst,
                self.page_size, self.max_pages, self.max_api_bytes, self.max_file_bytes) < 1:
             raise ValueError("retries, concurrency limits, api_burst, page_size and the "

@@ -28,7 +28,7 @@ from .pagination import (
 )
 from .tables import elements_frame, thin
 from .times import TimeLike, time_range, to_timedelta, to_utc
-from .windows import DAY, Window, bounded, clip, day_windows, extent, tail
+from .windows import DAY, MICROSECOND, Window, bounded, clip, day_windows, extent, tail
 
 if TYPE_CHECKING:
     from .cache import ClientCache
@@ -136,7 +136,7 @@ class Listings:
             return parse_window(rows, window, strict=strict)
         whole = WindowListing(window)
         if await count(self.transport.get_json, self._api_url("elements/"), window):
-            last = window.stop - pd.Timedelta(microseconds=1)
+            last = window.stop - MICROSECOND
             for day in day_windows(window.service, window.start, last,
                                    newest_first=ordering == "-starting"):
                 part = await self._list(day, ordering, strict, refresh)

@@ -17,19 +17,34 @@ from .inventory import InventoryBin
 from .listings import Element
 from .models import Asset, time_span
 
+
+def default_string_dtype() -> object:
+    """pandas' default string dtype: the dtype pandas itself gives a column of strings.
+
+    ``str`` (``pd.StringDtype(na_value=nan)``) on pandas 3, plain ``object`` on pandas 2
+    (or ``str`` there too when ``future.infer_string`` is on). Asked of pandas, not of
+    its version, so the elements frame holds strings as ``pd.DataFrame`` would.
+    """
+    return pd.Series(["a"]).dtype
+
+
+#: pandas' default string dtype when this module was imported (see
+#: :func:`default_string_dtype`): the dtype of every string column of the elements frame.
+STRING_DTYPE = default_string_dtype()
+
 #: Column name -> dtype of the elements frame, in order.
-ELEMENT_COLUMNS: dict[str, str] = {
+ELEMENT_COLUMNS: dict[str, object] = {
     "time": "datetime64[ns, UTC]",
     "end": "datetime64[ns, UTC]",
-    "asset": "str",
-    "product": "str",
-    "service": "str",
-    "filename": "str",
-    "url": "str",
-    "path": "str",
+    "asset": STRING_DTYPE,
+    "product": STRING_DTYPE,
+    "service": STRING_DTYPE,
+    "filename": STRING_DTYPE,
+    "url": STRING_DTYPE,
+    "path": STRING_DTYPE,
     "size": "Int64",
     "duration": "float64",
-    "uuid": "str",
+    "uuid": STRING_DTYPE,
 }
 
 #: Column name -> dtype of the cameras frame, in order (``distance_km`` only with ``near``).
@@ -85,18 +100,18 @@ def elements_frame(rows: Iterable[tuple[str, Element]], asset: str, product: str
         {
             "time": _utc_column(times),
             "end": _utc_column(_utc_ns([e.end for e in elements])),
-            "asset": pd.array([asset] * len(rows), dtype="str"),
-            "product": pd.array([product] * len(rows), dtype="str"),
-            "service": pd.array([s for s, _ in rows], dtype="str"),
-            "filename": pd.array([e.label for e in elements], dtype="str"),
-            "url": pd.array([e.url for e in elements], dtype="str"),
+            "asset": pd.array([asset] * len(rows), dtype=STRING_DTYPE),
+            "product": pd.array([product] * len(rows), dtype=STRING_DTYPE),
+            "service": pd.array([s for s, _ in rows], dtype=STRING_DTYPE),
+            "filename": pd.array([e.label for e in elements], dtype=STRING_DTYPE),
+            "url": pd.array([e.url for e in elements], dtype=STRING_DTYPE),
             "path": pd.array([prefixes[d] + e.label
                               for d, e in zip(days.tolist(), elements, strict=True)],
-                             dtype="str"),
+                             dtype=STRING_DTYPE),
             "size": pd.array([e.size for e in elements], dtype="Int64"),
             "duration": np.array([np.nan if e.duration is None else e.duration
                                   for e in elements], dtype="float64"),
-            "uuid": pd.array([e.uuid for e in elements], dtype="str"),
+            "uuid": pd.array([e.uuid for e in elements], dtype=STRING_DTYPE),
         }
     )
     frame = frame.sort_values("time", ascending=not descending, kind="stable")

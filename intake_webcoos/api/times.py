@@ -85,7 +85,7 @@ def time_range(start: TimeLike, end: TimeLike) -> tuple[pd.Timestamp, pd.Timesta
     first, last = to_utc(start, "start"), to_utc(end, "end")
     if first > last:
         raise InvalidTimeError(
-            f"start ({first.isoformat()}) is after end ({last.isoformat()}): swap them."
+            f"start={first.isoformat()} is after end={last.isoformat()}: swap them."
         )
     return first, last
 
@@ -120,5 +120,5 @@ def to_timedelta(value: str | dt.timedelta | pd.Timedelta, name: str = "every") 
     if delta is pd.NaT:
         raise InvalidTimeError(f"{name}={value!r} is not a duration (NaT): write {hint}.")
     if delta <= pd.Timedelta(0):
-        raise InvalidTimeError(f"{name} must be a positive duration, not {value!r}.")
+        raise InvalidTimeError(f"{name}={value!r} is not a positive duration: write {hint}.")
     return delta

@@ -28,8 +28,11 @@ import pandas as pd
 from .models import Service
 from .times import api_time
 
-DAY = pd.Timedelta(days=1)
-SECOND = pd.Timedelta(seconds=1)
+# Made from datetime.timedelta, so in microseconds on every pandas: pandas 2 makes
+# pd.Timedelta(days=1) nanoseconds, and a time past 2262 plus that overflows.
+DAY = pd.Timedelta(dt.timedelta(days=1))
+SECOND = pd.Timedelta(dt.timedelta(seconds=1))
+MICROSECOND = pd.Timedelta(dt.timedelta(microseconds=1))
 _T = TypeVar("_T")
 #: Dispositions of cameras that record no more: nothing is newer than their extent.
 STOPPED = frozenset({"archived"})
@@ -78,7 +81,7 @@ def clip(service: Service, start: pd.Timestamp | None, end: pd.Timestamp | None
     known = extent(service)
     if known is None:
         return None
-    first, last = known[0].floor("D"), known[1].floor("D") + DAY - pd.Timedelta(microseconds=1)
+    first, last = known[0].floor("D"), known[1].floor("D") + DAY - MICROSECOND
     lo = first if start is None else max(start, first)
     hi = last if end is None else min(end, last)
     return (lo, hi) if lo <= hi else None
@@ -101,7 +104,7 @@ def tail(service: Service, start: pd.Timestamp | None, end: pd.Timestamp | None,
     stop = now if end is None else min(end, now)
     if stop < begin:
         return None
-    return Window(service, begin, stop + pd.Timedelta(microseconds=1))
+    return Window(service, begin, stop + MICROSECOND)
 
 
 def day_windows(service: Service, start: pd.Timestamp, end: pd.Timestamp, *,
@@ -112,7 +115,7 @@ def day_windows(service: Service, start: pd.Timestamp, end: pd.Timestamp, *,
     Made lazily, so a range of millions of days costs nothing until listed.
     Days in ``empty_days`` (a cached inventory's empty days) are skipped.
     """
-    stop = end + pd.Timedelta(microseconds=1)  # the user's end is inclusive
+    stop = end + MICROSECOND  # the user's end is inclusive
     first_day, last_day = start.floor("D"), end.floor("D")
     count = (last_day - first_day) // DAY + 1
     steps = range(count - 1, -1, -1) if newest_first else range(count)
