@@ -4,11 +4,36 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from .cases import FULL, QUICK, Results, run_all, timestamp
-from .harness import machine
+from . import cases, pixels
+from .cases import FULL, QUICK, Results, Sizes, timestamp
+from .harness import Server, machine
+
+
+def run_all(sizes: Sizes) -> Results:
+    results = Results()
+    server = Server.start(span_days=sizes.span_days, width=sizes.frame_size[0],
+                          height=sizes.frame_size[1], api_latency=0.05, files_latency=0.02)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            rate = cases.parsing(server, sizes, results)
+            cases.listing(server, sizes, results, rate)
+            cases.wide_span(server, sizes, results)
+            cases.cached_listing(server, sizes, results)
+            cases.downloading(server, sizes, results, workdir)
+            pixels.decoding(server, sizes, results, workdir)
+            pixels.products(server, sizes, results)
+            pixels.day_of_products(server, sizes, results)
+            pixels.memory(server, sizes, results)
+            pixels.graph(server, sizes, results)
+        pixels.cli_start(results)
+    finally:
+        server.stop()
+    return results
 
 
 def write(results: Results, folder: Path, quick: bool) -> None:

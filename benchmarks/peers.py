@@ -8,8 +8,6 @@
   stream=True)`` per file, one after another, written to disk.
 * ``fsspec_http_get``: fsspec's ``HTTPFileSystem`` bulk ``get`` of the same URLs
   (its own concurrency, aiohttp underneath).
-* ``pillow_cube``: the floor: a plain Pillow decode loop over JPEG bytes already
-  in memory, into a preallocated cube (Pillow's ``draft`` for reduced sizes).
 * ``intake_xarray_cube``: intake-xarray's ``ImageReader`` over the same files on
   local disk, with ``imageio.v3.imread`` as its ``imread`` (what scikit-image's
   default plugin calls), computed with dask's default scheduler.
@@ -17,12 +15,9 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-import numpy as np
 import requests
-from PIL import Image
 
 
 def next_link_listing(api_url: str, token: str, service: str, start: str, end: str
@@ -56,21 +51,6 @@ def fsspec_http_get(urls: list[str], folder: Path) -> None:
 
     fs = fsspec.filesystem("http", skip_instance_cache=True)
     fs.get(urls, str(folder) + "/")
-
-
-def pillow_cube(blobs: list[bytes], scale: float = 1) -> np.ndarray:
-    first = Image.open(io.BytesIO(blobs[0]))
-    width, height = first.size
-    cube = None
-    for i, data in enumerate(blobs):
-        image = Image.open(io.BytesIO(data))
-        if scale != 1:
-            image.draft("RGB", (int(width * scale), int(height * scale)))
-        frame = np.asarray(image.convert("RGB"))
-        if cube is None:
-            cube = np.empty((len(blobs), *frame.shape), dtype=np.uint8)
-        cube[i] = frame
-    return cube
 
 
 def intake_xarray_cube(folder: Path):

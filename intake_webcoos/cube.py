@@ -87,9 +87,14 @@ class CubeOptions:
         return 1 if self.grayscale else 3
 
 
-def decode_still(data: bytes, options: CubeOptions, url: str) -> np.ndarray:
-    """One still as a ``(y, x, band)`` frame, at the cube's scale and bands."""
-    return decode_image(data, scale=options.scale, grayscale=options.grayscale, url=url)
+def decode_still(data: bytes, options: CubeOptions, url: str,
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """One still as a ``(y, x, band)`` frame, at the cube's scale and bands.
+
+    Decoded straight into ``out`` (a frame of a chunk) when it has the still's size.
+    """
+    return decode_image(data, scale=options.scale, grayscale=options.grayscale, url=url,
+                        out=out)
 
 
 Decoder = Callable[[bytes, CubeOptions, str], Any]

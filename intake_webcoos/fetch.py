@@ -8,11 +8,16 @@ settings, so its tasks share one HTTP session on fsspec's IO loop.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import io
 import os
+import sys
 import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import fsspec.asyn
 import pandas as pd
 from fsspec.caching import BlockCache
 
@@ -44,6 +49,13 @@ def listed_sizes(listing: pd.DataFrame) -> tuple[int | None, ...]:
     return tuple(None if pd.isna(size) else int(size) for size in listing["size"])
 
 
+async def _fetch_one(client: AsyncClient, url: str, size: int | None) -> bytes | Exception:
+    try:
+        return await client.fetch(url, size=size)
+    except (WebcoosError, FileNotFoundError) as exc:
+        return exc
+
+
 def fetch_batch(urls: tuple[str, ...], client_options: ClientOptions = (),
                 sizes: tuple[int | None, ...] = ()) -> list[bytes | Exception]:
     """The bytes of ``urls``, fetched concurrently.
@@ -54,17 +66,113 @@ def fetch_batch(urls: tuple[str, ...], client_options: ClientOptions = (),
     """
     client = file_client(client_options)
 
-    async def one(url: str, size: int | None) -> bytes | Exception:
-        try:
-            return await client.fetch(url, size=size)
-        except (WebcoosError, FileNotFoundError) as exc:
-            return exc
-
     async def everything() -> list[bytes | Exception]:
-        return await asyncio.gather(*(one(u, s) for u, s in
+        return await asyncio.gather(*(_fetch_one(client, u, s) for u, s in
                                       zip(urls, sizes or [None] * len(urls), strict=True)))
 
     return run(everything)
+
+
+#: The files of the chunks on one side of a chunk, nearest first: URLs and sizes.
+Side = tuple[tuple[str, ...], tuple[int | None, ...]]
+NO_SIDE: Side = ((), ())
+
+
+class _Ahead:
+    """Fetches started for chunks not yet running, claimed by the chunk that needs them.
+
+    A chunk task is given the files of the chunks on both sides of it.  When the
+    chunk on one side has started (or is done), the computation is moving the
+    other way, and the files of that side are started now, so the next chunk
+    finds its first files arrived instead of waiting a round trip.  A lone chunk
+    (a frame picked with ``isel``) fetches nothing more.  Files claimed by a
+    running chunk, or done in this computation, are not fetched again; at most
+    :data:`AHEAD_LIMIT` unclaimed fetches are kept (the oldest are cancelled).
+    On a dask.distributed worker, whose neighbouring chunks may run elsewhere,
+    nothing is fetched ahead.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting: OrderedDict[tuple[ClientOptions, str], concurrent.futures.Future] = \
+            OrderedDict()
+        self.claimed: set[tuple[ClientOptions, str]] = set()
+        self.done: OrderedDict[tuple[ClientOptions, str], None] = OrderedDict()
+
+    def _seen(self, options: ClientOptions, side: Side) -> bool:
+        return bool(side[0]) and ((options, side[0][0]) in self.claimed
+                                  or (options, side[0][0]) in self.done)
+
+    def claim(self, options: ClientOptions, urls: Sequence[str], sizes: Sequence[int | None],
+              before: Side, after: Side) -> list[concurrent.futures.Future]:
+        client, loop = file_client(options), fsspec.asyn.get_loop()
+
+        def start(url: str, size: int | None) -> concurrent.futures.Future:
+            return asyncio.run_coroutine_threadsafe(_fetch_one(client, url, size), loop)
+
+        with self.lock:
+            if any((options, u) in self.done for u in urls):
+                self.done.clear()  # a new computation of the same frames: all is to come
+            futures = [self.waiting.pop((options, u), None) or start(u, s)
+                       for u, s in zip(urls, sizes, strict=True)]
+            self.claimed.update((options, u) for u in urls)
+            ahead = [side for side, behind in ((before, after), (after, before))
+                     if self._seen(options, behind)]
+            for url, size in (pair for side in ahead for pair in zip(*side, strict=True)):
+                key = (options, url)
+                if key not in self.waiting and key not in self.claimed and key not in self.done:
+                    self.waiting[key] = start(url, size)
+            while len(self.waiting) > AHEAD_LIMIT:
+                self.waiting.popitem(last=False)[1].cancel()
+        return futures
+
+    def release(self, options: ClientOptions, urls: Sequence[str]) -> None:
+        with self.lock:
+            for url in urls:
+                self.claimed.discard((options, url))
+                self.done[options, url] = None
+            while len(self.done) > 8 * AHEAD_LIMIT:
+                self.done.popitem(last=False)
+
+
+def _on_distributed_worker() -> bool:
+    """Whether this runs in a task on a dask.distributed worker (never imported for this)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+#: Unclaimed look-ahead fetches a process keeps at most (see :class:`_Ahead`).
+AHEAD_LIMIT = 128
+_ahead = _Ahead()
+
+
+def fetch_each(urls: tuple[str, ...], client_options: ClientOptions = (),
+               sizes: tuple[int | None, ...] = (), before: Side = NO_SIDE,
+               after: Side = NO_SIDE) -> Iterator[bytes | Exception]:
+    """The bytes of ``urls`` in order, each given as soon as it has arrived.
+
+    All are fetched concurrently (as :func:`fetch_batch`, whose rules apply), so a
+    chunk decodes its first frame while the others are still on the way.  The
+    files of the neighbouring chunks (``before``, ``after``) may be started too,
+    for the tasks that will claim them (see :class:`_Ahead`).  Fetches not yet
+    consumed are cancelled when the iterator is closed.
+    """
+    if _on_distributed_worker():
+        before = after = NO_SIDE
+    futures = _ahead.claim(client_options, urls, sizes or (None,) * len(urls), before, after)
+    try:
+        for future in futures:
+            yield future.result()
+    finally:
+        for future in futures:
+            future.cancel()
+        _ahead.release(client_options, urls)
 
 
 class RangedFile(io.RawIOBase):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import math
 import os
 from contextvars import ContextVar
 from typing import Any
@@ -20,50 +19,20 @@ from typing import Any
 import pandas as pd
 from fsspec.asyn import AsyncFileSystem, sync
 from fsspec.callbacks import DEFAULT_CALLBACK
-from fsspec.dircache import DirCache
 from fsspec.spec import make_instance
 
-from . import folders, paths
+from . import folders, fs_glob, paths
 from .api.client import AsyncClient
 from .api.models import Asset, Element
 from .api.sync import Client
 from .api.windows import MICROSECOND
 from .errors import NotFoundError, PathNotFoundError, ReadOnlyError, TruncatedDownloadError
 from .fs_file import WebcoosFile
+from .listing_cache import ListingCache
 from .paths import FILE_DEPTH, PROTOCOL, ArchivePath
 
 #: The transfer tasks of the ``get`` under way in this context (see ``_get``).
 _TRANSFERS: ContextVar[set[asyncio.Task] | None] = ContextVar("_TRANSFERS", default=None)
-
-
-class ListingCache(DirCache):
-    """A :class:`~fsspec.dircache.DirCache` in which some listings never expire.
-
-    The files of a UTC day that is over do not change, so their listings are
-    kept for good; everything else (today, and every level built from the
-    camera list or the inventory) expires after ``listings_expiry_time``.
-    """
-
-    def put(self, path: str, listing: list[dict[str, Any]], *, permanent: bool) -> None:
-        self[path] = listing
-        if permanent and self.use_listings_cache and self.listings_expiry_time is not None:
-            self._times[path] = math.inf
-
-    def __reduce__(self):
-        return (ListingCache, (self.use_listings_cache, self.listings_expiry_time,
-                               self.max_paths))
-
-    def snapshot(self) -> dict[str, tuple[list[dict[str, Any]], float | None]]:
-        """The listings still valid, with when each was made (to pickle them)."""
-        return {path: (self[path], self._times.get(path)) for path in list(self)}
-
-    def restore(self, snapshot: dict[str, tuple[list[dict[str, Any]], float | None]]) -> None:
-        """Take listings from a :meth:`snapshot`, keeping their age (and permanence)."""
-        for path, (listing, made) in snapshot.items():
-            if path not in self:
-                self[path] = listing
-                if made is not None and self.listings_expiry_time is not None:
-                    self._times[path] = made
 
 
 def _not_found(path: str, why: str = "") -> PathNotFoundError:
@@ -285,6 +254,16 @@ class WebcoosFileSystem(AsyncFileSystem):
             await self._prefetch_days(path, maxdepth)
         async for item in super()._walk(path, maxdepth=maxdepth, _prefetched=True, **kwargs):
             yield item
+
+    async def _glob(self, path: str, maxdepth: int | None = None, **kwargs: Any):
+        pattern = self._strip_protocol(path)
+        days = await fs_glob.day_folders(self._ls, pattern)
+        if days is None:
+            return await super()._glob(path, maxdepth=maxdepth, **kwargs)
+        listings = await asyncio.gather(*(self._ls(day) for day in days))
+        found = fs_glob.matching(pattern, (e for listing in listings for e in listing))
+        return {e["name"]: e for e in found} if kwargs.get("detail") else \
+            [e["name"] for e in found]
 
     async def _prefetch_days(self, path: str, maxdepth: int | None) -> None:
         try:

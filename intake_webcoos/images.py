@@ -1,23 +1,22 @@
 """Stills as a cube: a camera's one-minute (or other) stills, lazy and labelled.
 
 ``open_images`` lists the elements (one API query per UTC day), reads at most
-one frame to learn the frame size, and builds a dask graph in which every
-frame is its own chunk by default.  Frames are fetched in concurrent batches
-(HTTP latency overlaps) and decoded one task per chunk, so decoding spreads over
-threads or workers while only JPEG bytes wait in memory.  The Dataset follows
-the contract of :mod:`intake_webcoos.cube`.
+one frame to learn the frame size, and builds a dask graph of one task per chunk
+of frames (:func:`frames_per_chunk`): the task fetches its files concurrently and
+decodes each, as soon as it has arrived, straight into the chunk, so HTTP latency
+hides behind decoding and decoding spreads over threads or workers.  The Dataset
+follows the contract of :mod:`intake_webcoos.cube`.
 """
 
 from __future__ import annotations
 
-import math
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from dask.base import tokenize
 
 from . import paths
 from .api.models import Asset
@@ -30,18 +29,23 @@ from .cube import (
     assemble_cube,
     check_unbounded,
     decode_fetched,
+    decode_still,
     fit,
     learn_shape,
     time_chunks,
 )
 from .errors import EmptyRangeError
-from .fetch import fetch_batch, listed_sizes
+from .fetch import NO_SIDE, Side, fetch_each, listed_sizes
 from .fs import WebcoosFileSystem
 from .kinds import check_kind
 
-#: Frames fetched together by one task: enough to hide HTTP latency behind
-#: decoding, few enough that only a few MB of JPEG bytes wait at a time.
-FETCH_BATCH = 16
+#: Bytes of pixels a chunk holds by default (see :func:`frames_per_chunk`): tasks
+#: long enough that scheduling costs nothing beside decoding, and a few chunks per
+#: thread in memory at once.
+CHUNK_BYTES = 64 * 2**20
+#: Files of the chunks on each side of a chunk its task may start fetching: enough
+#: in flight that the next chunk's files have arrived when it starts.
+AHEAD = 32
 
 
 def open_images(
@@ -68,8 +72,9 @@ def open_images(
     grayscale : bool
         One band of luminance instead of RGB.
     chunks : int or dict, optional
-        Frames per chunk along ``time`` (default 1), e.g. ``{"time": 10}``;
-        other dimensions given in a dict are rechunked afterwards.
+        Frames per chunk along ``time``, e.g. ``{"time": 10}`` (default: about
+        64 MiB of pixels, 8 to 64 frames); other dimensions given in a dict are
+        rechunked afterwards.
     coerce_shape : (ny, nx), optional
         Crop or zero-pad every frame to this size (after scaling), for cameras
         that changed resolution; also spares reading a frame at opening.
@@ -167,44 +172,57 @@ def _from_paths(targets: str | Sequence[str], every, token, base_url,
     return listing, fs.client.asset(asset), product
 
 
-def decode_frames(fetched: list[bytes | Exception], first: int, stop: int,
-                  urls: tuple[str, ...], options: CubeOptions
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Frames ``fetched[first:stop]`` as a ``(time, y, x, band)`` block, and their validity."""
+def frames_per_chunk(options: CubeOptions) -> int:
+    """The default frames per chunk: about :data:`CHUNK_BYTES` of pixels, 8 to 64 frames."""
     assert options.shape is not None
-    decoded = [decode_fetched(data, url, options)
-               for data, url in zip(fetched[first:stop], urls, strict=True)]
-    valid = np.array([frame is not None for frame in decoded], dtype=bool)
-    # A frame of another size is never masked: it is readable, the cube is wrong.
-    if len(decoded) == 1 and valid[0]:
-        # One frame per chunk (the default): hand over the decoded frame itself;
-        # a copy into a fresh block would cost as much again as the decode.
-        return fit(decoded[0], options.shape, urls[0], options.coerce)[np.newaxis], valid
-    frames = np.zeros((len(decoded), *options.shape, options.bands), dtype=np.uint8)
-    for i, (frame, url) in enumerate(zip(decoded, urls, strict=True)):
-        if frame is not None:
+    frame = options.shape[0] * options.shape[1] * options.bands
+    return max(8, min(64, CHUNK_BYTES // max(1, frame)))
+
+
+def load_chunk(urls: tuple[str, ...], sizes: tuple[int | None, ...], options: CubeOptions,
+               before: Side = NO_SIDE, after: Side = NO_SIDE) -> tuple[np.ndarray, np.ndarray]:
+    """Frames ``urls`` as a ``(time, y, x, band)`` block, and their validity.
+
+    The files are fetched concurrently and each is decoded as soon as it has
+    arrived, straight into the block; the files of the chunks ``before`` and
+    ``after`` this one may be started meanwhile
+    (:func:`~intake_webcoos.fetch.fetch_each`).
+    """
+    assert options.shape is not None
+    frames = np.empty((len(urls), *options.shape, options.bands), dtype=np.uint8)
+    valid = np.ones(len(urls), dtype=bool)
+    fetched = fetch_each(urls, options.client, sizes, before, after)
+    for i, (data, url) in enumerate(zip(fetched, urls, strict=True)):
+        frame = decode_fetched(data, url, options, functools.partial(decode_still,
+                                                                     out=frames[i]))
+        if frame is None:
+            valid[i], frames[i] = False, 0
+        elif not np.may_share_memory(frame, frames[i]):
+            # A frame of another size is never masked: it is readable, the cube is wrong.
             frames[i] = fit(frame, options.shape, url, options.coerce)
     return frames, valid
 
 
+def _side(parts: list[Side], c: int, step: int) -> Side:
+    """The files of the chunks from ``c + step`` on, nearest first, up to :data:`AHEAD`."""
+    urls: list[str] = []
+    sizes: list[int | None] = []
+    i = c + step
+    while 0 <= i < len(parts) and len(urls) < AHEAD:
+        urls.extend(parts[i][0])
+        sizes.extend(parts[i][1])
+        i += step
+    return tuple(urls), tuple(sizes)
+
+
 def _cube(listing: pd.DataFrame, camera: Asset, product: str, options: CubeOptions,
           chunks: int | dict[str, int] | None) -> xr.Dataset:
-    per_chunk, other_chunks = time_chunks(chunks)
+    per_chunk, other_chunks = time_chunks(chunks, default=frames_per_chunk(options))
     assert per_chunk is not None
     urls, sizes = tuple(listing["url"]), listed_sizes(listing)
-    n = len(urls)
-    # Fetch batches hold whole chunks, so a chunk's frames come from one batch.
-    batch = per_chunk * math.ceil(FETCH_BATCH / per_chunk)
-    fetch_name = f"webcoos-fetch-{tokenize(urls)}"
-    graph: dict[Any, Any] = {}
-    for b, first in enumerate(range(0, n, batch)):
-        graph[(fetch_name, b)] = (fetch_batch, urls[first : first + batch], options.client,
-                                  sizes[first : first + batch])
-    blocks = []
-    for first in range(0, n, per_chunk):
-        stop = min(first + per_chunk, n)
-        b, offset = divmod(first, batch)
-        blocks.append(((decode_frames, (fetch_name, b), offset, offset + stop - first,
-                        urls[first:stop], options), stop - first))
-    ds = assemble_cube(graph, blocks, listing, camera, product, options)
+    firsts = range(0, len(urls), per_chunk)
+    parts = [(urls[i:i + per_chunk], sizes[i:i + per_chunk]) for i in firsts]
+    blocks = [((load_chunk, *part, options, _side(parts, c, -1), _side(parts, c, 1)),
+               len(part[0])) for c, part in enumerate(parts)]
+    ds = assemble_cube({}, blocks, listing, camera, product, options)
     return ds.chunk(other_chunks) if other_chunks else ds

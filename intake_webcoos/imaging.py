@@ -5,10 +5,13 @@
   std image "variance");
 * ``brightest`` / ``darkest``: per-pixel (and per-band) maximum / minimum;
 * ``timestack``: the pixels along a line (polyline) in every frame, ``(time, distance, band)``;
-* ``to_gray``: luminance, ITU-R 601 weights (as Pillow's "L").
+* ``to_gray``: luminance, ITU-R 601 weights (as Pillow's "L");
+* ``stats``: the first four at once, from one read of each frame.
 
-All are lazy; each reduction streams over frames (dask reduces chunk by chunk),
-so its memory does not grow with the number of frames.  Frames marked False in
+All are lazy.  The statistics of integer images (the cubes of ``open_images``
+and ``open_video``) stream over the chunks of frames in one pass
+(:mod:`intake_webcoos.statistics`), so their memory does not grow with the
+number of frames; float images are reduced by xarray.  Frames marked False in
 a ``valid`` coordinate are skipped.  With ``freq`` a product is computed per UTC
 bin (``"10min"``, ``"1h"``...), whose start labels the new ``time`` axis; bins
 without frames (night) do not appear.
@@ -18,10 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import dask.array as da
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from .api.times import to_timedelta
+from .statistics import bin_labels, streaming_statistics
 
 #: Luminance weights of R, G, B (ITU-R BT.601).
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)
@@ -37,37 +43,76 @@ def _image(obj: xr.Dataset | xr.DataArray) -> xr.DataArray:
     return obj
 
 
-def _reduce(image: xr.DataArray, how: str, freq: str | None, name: str,
-            description: str) -> xr.DataArray:
-    """Reduce over ``time`` (whole series or per ``freq`` bin), skipping invalid frames."""
-    data = image
-    if "valid" in image.coords:
-        data = image.where(image["valid"])  # invalid frames become NaN and are skipped
-    if how in ("mean", "std"):
-        data = data.astype(np.float32) if data.dtype == np.uint8 else data
+#: The statistics: (xarray reduction used for non-integer images, description).
+STATISTICS = {
+    "timex": ("mean", "time-exposure: mean of each pixel over the frames"),
+    "variance": ("std", "standard deviation of each pixel over the frames"),
+    "brightest": ("max", "maximum of each pixel and band over the frames"),
+    "darkest": ("min", "minimum of each pixel and band over the frames"),
+}
+
+
+def _bins(image: xr.DataArray, freq: str | None) -> tuple[np.ndarray | None, xr.DataArray | None]:
+    """Each frame's bin number and the bins' ``time`` coordinate (None without ``freq``)."""
+    if freq is None:
+        return None, None
+    labels, starts = bin_labels(pd.DatetimeIndex(image["time"].values),
+                                to_timedelta(freq, "freq"))
+    return labels, xr.DataArray(starts, dims="time", attrs={
+        "timezone": "UTC", "bin_width": str(freq), "note": "start of each bin, UTC"})
+
+
+def _streamed(image: xr.DataArray, stats: Sequence[str], freq: str | None
+              ) -> dict[str, xr.DataArray]:
+    """The statistics of an integer image, from one pass (:mod:`.statistics`)."""
+    image = image.transpose("time", ...)
+    if not image.indexes["time"].is_monotonic_increasing:
+        image = image.sortby("time")
+    labels, times = _bins(image, freq)
+    data = da.asarray(image.data)
+    valid = da.asarray(image["valid"].data).astype(bool) if "valid" in image.coords else None
+    arrays = streaming_statistics(data, valid, labels, stats)
+    dims = image.dims[1:] if freq is None else image.dims
+    coords = {name: coord for name, coord in image.coords.items() if "time" not in coord.dims}
+    if times is not None:
+        coords["time"] = times
+    return {stat: xr.DataArray(arrays[stat], dims=dims, coords=coords) for stat in stats}
+
+
+def _reduced(image: xr.DataArray, stat: str, freq: str | None) -> xr.DataArray:
+    """One statistic of a float image, by xarray (skipping NaN and invalid frames)."""
+    how = STATISTICS[stat][0]
+    data = image.where(image["valid"]) if "valid" in image.coords else image
     if freq is None:
         out = getattr(data, how)("time")
     else:
-        bins = data["time"].dt.floor(to_timedelta(freq, "freq")).rename("time_bin")
-        out = getattr(data.groupby(bins), how)("time").rename(time_bin="time")
-        out["time"].attrs.update(timezone="UTC", bin_width=str(freq),
-                                 note="start of each bin, UTC")
-    if how in ("max", "min") and image.dtype == np.uint8 and out.dtype != np.uint8:
-        out = out.fillna(0).astype(np.uint8)
-    elif how in ("mean", "std"):
+        labels, times = _bins(image, freq)
+        grouped = data.assign_coords(time_bin=("time", labels)).groupby("time_bin")
+        out = getattr(grouped, how)("time").rename(time_bin="time").assign_coords(time=times)
+    if how in ("mean", "std"):
         out = out.astype(np.float32)
     per_frame = [c for c in image.coords if image[c].dims == ("time",) and c != "time"]
-    out = out.drop_vars([c for c in per_frame if c in out.coords])
-    out.name = name
-    out.attrs = {**image.attrs, "product": name, "description": description}
-    out.attrs.pop("long_name", None)
+    return out.drop_vars([c for c in per_frame if c in out.coords])
+
+
+def _products(obj: xr.Dataset | xr.DataArray, stats: Sequence[str], freq: str | None
+              ) -> dict[str, xr.DataArray]:
+    """The statistics ``stats`` over ``time`` (whole series or per ``freq`` bin), named."""
+    image = _image(obj)
+    if np.issubdtype(image.dtype, np.integer):
+        out = _streamed(image, stats, freq)
+    else:
+        out = {stat: _reduced(image, stat, freq) for stat in stats}
+    for stat, product in out.items():
+        product.name = stat
+        product.attrs = {**image.attrs, "product": stat, "description": STATISTICS[stat][1]}
+        product.attrs.pop("long_name", None)
     return out
 
 
 def timex(obj, freq: str | None = None) -> xr.DataArray:
     """Time-exposure image: the mean of each pixel over the frames (float32)."""
-    return _reduce(_image(obj), "mean", freq, "timex",
-                   "time-exposure: mean of each pixel over the frames")
+    return _products(obj, ["timex"], freq)["timex"]
 
 
 def variance(obj, freq: str | None = None) -> xr.DataArray:
@@ -76,20 +121,29 @@ def variance(obj, freq: str | None = None) -> xr.DataArray:
     Coastal imaging calls this image "variance"; it is the standard deviation,
     which keeps the units of the image.
     """
-    return _reduce(_image(obj), "std", freq, "variance",
-                   "standard deviation of each pixel over the frames")
+    return _products(obj, ["variance"], freq)["variance"]
 
 
 def brightest(obj, freq: str | None = None) -> xr.DataArray:
     """The brightest value of each pixel and band over the frames."""
-    return _reduce(_image(obj), "max", freq, "brightest",
-                   "maximum of each pixel and band over the frames")
+    return _products(obj, ["brightest"], freq)["brightest"]
 
 
 def darkest(obj, freq: str | None = None) -> xr.DataArray:
     """The darkest value of each pixel and band over the frames."""
-    return _reduce(_image(obj), "min", freq, "darkest",
-                   "minimum of each pixel and band over the frames")
+    return _products(obj, ["darkest"], freq)["darkest"]
+
+
+def stats(obj, freq: str | None = None) -> xr.Dataset:
+    """All four statistics (``timex``, ``variance``, ``brightest``, ``darkest``) at once.
+
+    They come from one read of each frame: computing the Dataset decodes every
+    frame once, not four times.
+    """
+    products = _products(obj, list(STATISTICS), freq)
+    first = products["timex"]
+    return xr.Dataset(products, attrs={k: v for k, v in first.attrs.items()
+                                       if k not in ("product", "description")})
 
 
 def to_gray(obj) -> xr.DataArray:
@@ -174,6 +228,10 @@ class _Accessor:
                   ) -> xr.DataArray:
         """Pixels along a polyline in every frame, ``(time, distance, band)``."""
         return timestack(self._obj, points, spacing)
+
+    def stats(self, freq: str | None = None) -> xr.Dataset:
+        """Timex, variance, brightest and darkest from one read of each frame."""
+        return stats(self._obj, freq)
 
     def to_gray(self) -> xr.DataArray:
         """Luminance, one band."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -204,9 +205,8 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
                                          client_options=client_options)
     camera, clips = _clips(Client(token, base_url, **client_options), asset, product,
                            (start, end, max_frames, step), options)
-    if options.shape is None:
-        # Reading the first clip costs one clip (coerce_shape spares it).
-        options = learn_shape(clips, options, first_frame)
+    if options.shape is None:  # a few ranged reads of a header (coerce_shape spares them)
+        options = _frame_size(clips, options)
     ds = _clips_cube(clips, camera, product, step, per_chunk, options)
     return ds.chunk(other_chunks) if other_chunks else ds
 
@@ -241,8 +241,21 @@ def _clips(client: Client, asset: str, product: str,
     return camera, clips
 
 
-def clip_seconds(url: str, size: int | None, options: CubeOptions) -> float:
-    """How long a clip lasts, from its container (ranged reads when its size is known)."""
+@dataclass(frozen=True)
+class ClipHeader:
+    """What a clip's container header says: the frame size and, if given, the duration."""
+
+    width: int
+    height: int
+    seconds: float | None
+
+
+def read_header(url: str, size: int | None, options: CubeOptions) -> ClipHeader:
+    """A clip's :class:`ClipHeader`, by ranged reads when its size is known.
+
+    An MP4's ``moov`` box is a few hundred kB: the whole clip (tens of MB on the
+    real archive) is fetched only when the API gives no size to range over.
+    """
     av = _av()
     if size is None:
         (data,) = fetch_batch((url,), options.client)  # no size: bounded by max_file_bytes
@@ -252,15 +265,43 @@ def clip_seconds(url: str, size: int | None, options: CubeOptions) -> float:
     try:
         with av.open(source) as container:
             stream = container.streams.video[0]
+            seconds = None
             if stream.duration is not None:
-                return float(stream.duration * stream.time_base)
-            if container.duration is not None:
-                return container.duration / av.time_base
+                seconds = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                seconds = container.duration / av.time_base
+            return ClipHeader(stream.codec_context.width, stream.codec_context.height, seconds)
     except (av.error.FFmpegError, OSError, ValueError, IndexError) as exc:
-        raise FrameDecodeError(url, f"not a readable video clip ({exc!r}), and the API gives "
-                               "no duration for it.") from None
-    raise FrameDecodeError(url, "neither the API nor the clip's container gives its duration, "
-                           "so its frames cannot be counted before decoding.")
+        raise FrameDecodeError(url, f"not a readable video clip ({exc!r}).") from None
+
+
+def clip_seconds(url: str, size: int | None, options: CubeOptions) -> float:
+    """How long a clip lasts, from its container header (see :func:`read_header`)."""
+    seconds = read_header(url, size, options).seconds
+    if seconds is None:
+        raise FrameDecodeError(url, "neither the API nor the clip's container gives its "
+                               "duration, so its frames cannot be counted before decoding.")
+    return seconds
+
+
+def _frame_size(clips: pd.DataFrame, options: CubeOptions) -> CubeOptions:
+    """The options with the cube's frame size, from the first clip's header.
+
+    The size is scaled as :func:`_pixels` scales frames; a header without a size
+    falls back to decoding the first frame.
+    """
+    first = clips.iloc[0]
+    size = None if pd.isna(first["size"]) else int(first["size"])
+    try:
+        header = read_header(first["url"], size, options)
+    except FrameDecodeError:
+        if not options.mask:
+            raise
+        header = ClipHeader(0, 0, None)  # the first readable clip tells, below
+    if header.width and header.height:
+        return replace(options, shape=(max(1, round(header.height * options.scale)),
+                                       max(1, round(header.width * options.scale))))
+    return learn_shape(clips, options, first_frame)
 
 
 def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,

@@ -8,6 +8,7 @@ token never reaches a file host is in ``test_token.py``.
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import os
 import pickle
@@ -458,3 +459,20 @@ def test_folders_without_the_inventory(standin, variants):
     assert [d["name"][-10:] for d in days] == expected
     assert [d["count"] for d in days] == [int((truth == np.datetime64(d.replace("/", "-")))
                                               .sum()) for d in expected]
+
+
+def test_glob_lists_only_the_days_its_date_parts_match(standin):
+    fs = new_fs(standin)
+    fs.info(PRODUCT)  # warm the camera list
+    standin.clear_requests()
+    pattern = f"{PRODUCT}/2025/09/1[01]/*-18????Z.jpg"
+    found = fs.glob(pattern)
+    listed = {r.query.get("starting_after", "")[:10] for r in elements_requests(standin)}
+    # Two days listed, not the month (windows are asked a second wider: the day before).
+    assert listed and listed <= {"2025-09-09", "2025-09-10", "2025-09-11"}
+    assert len(found) == 120 and all("-18" in p for p in found)
+    assert found == sorted(found)
+    every = new_fs(standin).glob(f"{PRODUCT}/2025/09/*/*.jpg")
+    assert found == [p for p in every if fnmatch.fnmatchcase(p, pattern)]
+    detail = fs.glob(pattern, detail=True)
+    assert list(detail) == found and detail[found[0]]["type"] == "file"

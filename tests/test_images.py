@@ -19,7 +19,9 @@ import xarray as xr
 from PIL import Image
 
 from intake_webcoos import open_images
+from intake_webcoos.cube import CubeOptions
 from intake_webcoos.errors import FrameDecodeError, FrameShapeError, ServerError
+from intake_webcoos.images import frames_per_chunk
 from intake_webcoos.server import StandIn
 
 from .helpers import CAMERA, HOUR, STILLS, TOKEN, damaged_standin, label_of, time_of, url_of
@@ -49,7 +51,8 @@ def test_dataset_contract(stills_hour, standin):
     assert stills_hour["image"].dtype == np.uint8
     assert stills_hour["image"].shape == (len(truth), 180, 320, 3)
     assert isinstance(stills_hour["image"].data, dask.array.Array)
-    assert stills_hour["image"].data.chunks[0] == (1,) * len(truth)
+    # Default chunks: about 64 MiB of pixels, 8 to 64 frames; 60 small frames make one.
+    assert stills_hour["image"].data.chunks[0] == (len(truth),)
     assert stills_hour["time"].dtype == np.dtype("datetime64[ns]")
     expected_times = pd.to_datetime([time_of(e) for e in truth])
     np.testing.assert_array_equal(stills_hour["time"].values,
@@ -69,11 +72,11 @@ def test_dataset_contract(stills_hour, standin):
 
 def test_opening_is_lazy(standin):
     standin.clear_requests()
-    ds = cube(standin, CAMERA, STILLS, START, END)
+    ds = cube(standin, CAMERA, STILLS, START, END, chunks=8)
     assert len(standin.requests_to("files")) == 1  # one frame, for its size
     standin.clear_requests()
     ds.isel(time=slice(3, 5)).image.compute()
-    assert len(standin.requests_to("files")) <= 16  # one fetch batch, not the hour
+    assert len(standin.requests_to("files")) <= 8  # one chunk (of 8 frames), not the hour
     standin.clear_requests()
     ds.image.compute()
     assert len(standin.requests_to("files")) == ds.sizes["time"]
@@ -177,7 +180,7 @@ def damaged():
 
 def test_corrupt_frame_raises_naming_the_url(damaged):
     s, urls = damaged
-    ds = cube(s, CAMERA, STILLS, START, END)
+    ds = cube(s, CAMERA, STILLS, START, END, chunks=1)  # each frame fails on its own
     with pytest.raises((FrameDecodeError, FileNotFoundError, ServerError)) as info:
         ds["image"].compute()
     assert urls[3] in str(info.value) or urls[7] in str(info.value)
@@ -207,6 +210,7 @@ def test_corrupt_and_missing_frames_masked(damaged):
 def test_distributed_timex(standin, stills_hour, monkeypatch):
     import distributed
 
+    stills_hour = cube(standin, CAMERA, STILLS, START, END, chunks=6)  # work for both workers
     monkeypatch.delenv("WEBCOOS_API_TOKEN", raising=False)  # workers must not need it
     local = stills_hour.webcoos.timex().compute(scheduler="threads")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -222,3 +226,20 @@ def _file_clients() -> int:
     from intake_webcoos import fetch as decode
 
     return len(decode._clients)
+
+
+@pytest.mark.parametrize(("shape", "bands", "frames"), [
+    ((1520, 2688), 3, 8),     # the largest cameras: 11.7 MiB a frame, the least of 8
+    ((720, 1280), 3, 24),     # 64 MiB / 2.6 MiB
+    ((360, 640), 3, 64),      # smaller frames: the most of 64
+    ((720, 1280), 1, 64),     # gray: a third of the bytes
+])
+def test_default_chunks_hold_about_64_mib(shape, bands, frames):
+    options = CubeOptions(shape=shape, grayscale=bands == 1)
+    assert frames_per_chunk(options) == frames
+
+
+def test_chunks_decode_the_same_frames_as_single_frame_chunks(standin, stills_hour):
+    one_by_one = cube(standin, CAMERA, STILLS, START, END, chunks=1)
+    assert one_by_one["image"].data.numblocks[0] == stills_hour.sizes["time"]
+    np.testing.assert_array_equal(one_by_one["image"].values, stills_hour["image"].values)

@@ -23,7 +23,7 @@ from intake_webcoos.server import Variants
 from intake_webcoos.server.scene import SceneRenderer
 from intake_webcoos.video import decode_clip
 
-from .helpers import TOKEN, damaged_standin, http, label_of, time_of
+from .helpers import TOKEN, damaged_standin, http, label_of, size_of, time_of
 
 CAMERA = "waikiki_sheraton"
 START, END = "2025-09-10T18:00:00Z", "2025-09-10T18:59:59Z"
@@ -242,3 +242,20 @@ def test_missing_pyav_names_the_extra(standin, monkeypatch):
     monkeypatch.setitem(sys.modules, "av", None)  # as if PyAV were not installed
     with pytest.raises(MissingDependencyError, match=r"intake_webcoos\[video\]"):
         video(standin, START, END)
+
+
+def test_opening_reads_only_the_first_clips_header(standin):
+    """The frame size comes from ranged reads of the container, not the whole clip."""
+    standin.clear_requests()
+    ds = video(standin, START, "2025-09-10T18:09:59Z")
+    reads = standin.requests_to("files")
+    assert reads and all("Range" in r.headers or "range" in r.headers for r in reads)
+    fetched = sum(_range_bytes(r.headers.get("Range") or r.headers["range"]) for r in reads)
+    assert fetched < size_of(clips(standin)[0])  # less than the clip
+    frames = ds["image"].isel(time=slice(0, 2)).values
+    assert frames.shape[1:3] == ds["image"].shape[1:3]  # the header told the decoded size
+
+
+def _range_bytes(header: str) -> int:
+    start, end = header.removeprefix("bytes=").split("-")
+    return int(end) - int(start) + 1

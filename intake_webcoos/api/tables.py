@@ -48,16 +48,16 @@ ELEMENT_COLUMNS: dict[str, object] = {
 }
 
 #: Column name -> dtype of the cameras frame, in order (``distance_km`` only with ``near``).
-CAMERA_COLUMNS: dict[str, str] = {
-    "slug": "str",
-    "label": "str",
+CAMERA_COLUMNS: dict[str, object] = {
+    "slug": STRING_DTYPE,
+    "label": STRING_DTYPE,
     "latitude": "float64",
     "longitude": "float64",
-    "timezone": "str",
-    "state": "str",
-    "region": "str",
-    "disposition": "str",
-    "products": "str",
+    "timezone": STRING_DTYPE,
+    "state": STRING_DTYPE,
+    "region": STRING_DTYPE,
+    "disposition": STRING_DTYPE,
+    "products": STRING_DTYPE,
     "first": "datetime64[ns, UTC]",
     "last": "datetime64[ns, UTC]",
 }
@@ -172,7 +172,7 @@ def cameras_frame(assets: Sequence[Asset], *, near: Sequence[float] | None = Non
     spans = [time_span([s for p in a.products for s in p.s3_services]) for a in assets]
 
     def text(values: list[str | None]) -> pd.api.extensions.ExtensionArray:
-        return pd.array(values, dtype="str")
+        return pd.array(values, dtype=STRING_DTYPE)
 
     def number(values: list[float | None]) -> np.ndarray:
         return np.array([np.nan if v is None else v for v in values], dtype="float64")

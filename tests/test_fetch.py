@@ -1,0 +1,56 @@
+"""Files fetched in chunk tasks: each once, the next chunk's ahead, a lone chunk alone."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from intake_webcoos import open_images
+from intake_webcoos.api.sync import Client
+from intake_webcoos.fetch import fetch_each
+
+from .helpers import CAMERA, DAY, STILLS, TOKEN
+
+
+def _fetched(standin) -> Counter:
+    return Counter(r.path.rsplit("/", 1)[-1] for r in standin.requests_to("files"))
+
+
+def _wait_for(standin, count: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while len(standin.requests_to("files")) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_computation_fetches_each_file_once_also_when_repeated(standin):
+    cube = open_images(CAMERA, STILLS, "2025-09-10T19:00Z", "2025-09-10T19:39:59Z",
+                       token=TOKEN, base_url=standin.api_url, chunks=4)
+    for scheduler in ("threads", "sync"):
+        standin.clear_requests()
+        cube["image"].compute(scheduler=scheduler)
+        fetched = _fetched(standin)
+        assert len(fetched) == cube.sizes["time"] and set(fetched.values()) == {1}
+
+
+def test_the_next_chunk_is_fetched_ahead_once_the_direction_is_known(standin):
+    frame = Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, *DAY).iloc[100:112]
+    urls, names = tuple(frame["url"]), list(frame["filename"])
+    nothing = (None,) * 4
+    standin.clear_requests()
+    list(fetch_each(urls[0:4]))  # chunk 0 done
+    list(fetch_each(urls[4:8], (), nothing, (urls[0:4], nothing), (urls[8:12], nothing)))
+    _wait_for(standin, 12)
+    assert sorted(_fetched(standin)) == sorted(names)  # chunk 2 was started by chunk 1
+    standin.clear_requests()
+    list(fetch_each(urls[8:12]))
+    assert _fetched(standin) == Counter()  # and chunk 2 found its files there
+
+
+def test_a_lone_chunk_fetches_only_its_own_files(standin):
+    frame = Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, *DAY).iloc[200:212]
+    urls = tuple(frame["url"])
+    nothing = (None,) * 4
+    standin.clear_requests()
+    list(fetch_each(urls[4:8], (), nothing, (urls[0:4], nothing), (urls[8:12], nothing)))
+    time.sleep(0.2)
+    assert sorted(_fetched(standin)) == sorted(frame["filename"].iloc[4:8])
