@@ -289,3 +289,43 @@ def test_darkest_image_keeps_a_foam_band_at_the_shoreline(small, camera):
     open_sea = darkest[horizon + 2 : (horizon + shoreline) // 2].mean()
 
     assert darkest[shoreline - 3 : shoreline].mean() > open_sea + 30
+
+
+# -- the truth behind the pictures: geometry, tide and waterline --------------------------------
+def sea_edges(frame: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Per column, the row boundary (a half-integer) below the last pixel bluer than red."""
+    sea = frame[:, columns, 2].astype(int) > frame[:, columns, 0].astype(int)
+    last = frame.shape[0] - 1 - np.argmax(sea[::-1], axis=0)
+    return last + 0.5
+
+
+@pytest.mark.parametrize("camera", CAMERAS)
+def test_the_rendered_waterline_projects_onto_the_true_waterline(camera):
+    renderer = SceneRenderer(1280, 720)
+    geometry = renderer.geometry(camera)
+    columns = np.arange(40, 1280, 100)
+    stages = T0 + np.linspace(0.0, M2_PERIOD_S, 6, endpoint=False)
+    waterlines = []
+    for when in stages:
+        tide = renderer.tide_level(camera, when)
+        x, y = geometry.pixel_to_world(columns, sea_edges(renderer.render(camera, when), columns),
+                                       tide)
+        truth = renderer.waterline(camera, when)
+        waterlines.append(truth)
+        assert np.isfinite(x).all()
+        # Within a metre everywhere (a row is up to a metre of beach there), and half on average.
+        assert np.abs(y - truth).max() < 1.0, f"{camera} at {when}: {y - truth}"
+        assert abs(np.median(y) - truth) < 0.5
+    assert np.ptp(waterlines) > 5  # the stages span the tide: metres of beach
+
+
+def test_world_to_pixel_to_world_on_a_stand_in_camera_within_a_centimetre_at_100_m(small):
+    geometry = SceneRenderer(1280, 720).geometry(CAMERA)
+    bearing = np.radians(geometry.azimuth + np.linspace(-25, 25, 11))
+    x = geometry.x + 100.0 * np.sin(bearing)
+    y = geometry.y + 100.0 * np.cos(bearing)
+    u, v = geometry.world_to_pixel(x, y, 0.3)
+    x_back, y_back = geometry.pixel_to_world(u, v, 0.3)
+
+    assert np.isfinite(u).all() and np.isfinite(v).all()
+    assert np.hypot(x_back - x, y_back - y).max() < 0.01
