@@ -20,28 +20,34 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "Client": "intake_webcoos.api.sync",
     "AsyncClient": "intake_webcoos.api.client",
+    "CameraGeometry": "intake_webcoos.geometry",
     "WebcoosFileSystem": "intake_webcoos.fs",
     "open_images": "intake_webcoos.images",
     "open_video": "intake_webcoos.video",
     "read_results": "intake_webcoos.results",
+    "solve_extrinsics": "intake_webcoos.gcp",
 }
 
 if TYPE_CHECKING:
     from .api.client import AsyncClient
     from .api.sync import Client
     from .fs import WebcoosFileSystem
+    from .gcp import solve_extrinsics
+    from .geometry import CameraGeometry
     from .images import open_images
     from .results import read_results
     from .video import open_video
 
 __all__ = [
     "AsyncClient",
+    "CameraGeometry",
     "Client",
     "WebcoosFileSystem",
     "__version__",
     "open_images",
     "open_video",
     "read_results",
+    "solve_extrinsics",
     *_errors,
 ]
 

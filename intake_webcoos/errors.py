@@ -28,6 +28,7 @@ __all__ = [
     "FrameDecodeError",
     "FrameError",
     "FrameShapeError",
+    "GeometryError",
     "IncompleteListingError",
     "InvalidLocationError",
     "InvalidTimeError",
@@ -255,6 +256,10 @@ class MissingDependencyError(WebcoosError, ImportError):
 
     def __init__(self, package: str, extra: str, what: str) -> None:
         super().__init__(f"{what} needs {package}: pip install intake_webcoos[{extra}]")
+
+
+class GeometryError(WebcoosError, ValueError):
+    """A camera geometry (or its file) is missing a field or has an invalid one."""
 
 
 class ProductKindError(WebcoosError, ValueError):

@@ -47,6 +47,7 @@ BUILTINS: dict[str, tuple[type, ...]] = {
     "MissingDependencyError": (ImportError,),
     "ResultsFormatError": (ValueError,),
     "ProductKindError": (ValueError,),
+    "GeometryError": (ValueError,),
     "SelectionTooLargeError": (ValueError,),
 }
 
@@ -79,6 +80,7 @@ EXAMPLES_SPEC: list[tuple[str, list]] = [
     ("MissingDependencyError", ["av", "video", "open_video"]),
     ("ResultsFormatError", ["line 1 is not JSON"]),
     ("ProductKindError", ["x/y holds stills, not video clips: read it with open_images"]),
+    ("GeometryError", ["camera geometry field 'intrinsics.fx' is missing"]),
     ("SelectionTooLargeError", ["about 10,080 frames, more than max_frames=1,440"]),
 ]
 EXAMPLES: list[errors.WebcoosError] = [getattr(errors, name)(*args) for name, args in EXAMPLES_SPEC]
