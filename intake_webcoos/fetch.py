@@ -93,7 +93,9 @@ class _Ahead:
     """
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        # Reentrant: a fetch_each left unclosed may be finalised by the collector while
+        # this thread holds the lock (in claim), and its release takes the lock again.
+        self.lock = threading.RLock()
         self.waiting: OrderedDict[tuple[ClientOptions, str], concurrent.futures.Future] = \
             OrderedDict()
         self.claimed: set[tuple[ClientOptions, str]] = set()

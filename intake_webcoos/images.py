@@ -10,6 +10,7 @@ follows the contract of :mod:`intake_webcoos.cube`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -191,15 +192,16 @@ def load_chunk(urls: tuple[str, ...], sizes: tuple[int | None, ...], options: Cu
     assert options.shape is not None
     frames = np.empty((len(urls), *options.shape, options.bands), dtype=np.uint8)
     valid = np.ones(len(urls), dtype=bool)
-    fetched = fetch_each(urls, options.client, sizes, before, after)
-    for i, (data, url) in enumerate(zip(fetched, urls, strict=True)):
-        frame = decode_fetched(data, url, options, functools.partial(decode_still,
-                                                                     out=frames[i]))
-        if frame is None:
-            valid[i], frames[i] = False, 0
-        elif not np.may_share_memory(frame, frames[i]):
-            # A frame of another size is never masked: it is readable, the cube is wrong.
-            frames[i] = fit(frame, options.shape, url, options.coerce)
+    # Closed here, not by the collector: an error leaves no fetch running on.
+    with contextlib.closing(fetch_each(urls, options.client, sizes, before, after)) as fetched:
+        for i, (data, url) in enumerate(zip(fetched, urls, strict=True)):
+            frame = decode_fetched(data, url, options, functools.partial(decode_still,
+                                                                         out=frames[i]))
+            if frame is None:
+                valid[i], frames[i] = False, 0
+            elif not np.may_share_memory(frame, frames[i]):
+                # A frame of another size is never masked: it is readable, the cube is wrong.
+                frames[i] = fit(frame, options.shape, url, options.coerce)
     return frames, valid
 
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+import pytest
+
 from intake_webcoos import open_images
 from intake_webcoos.api.sync import Client
-from intake_webcoos.fetch import fetch_each
+from intake_webcoos.cube import CubeOptions
+from intake_webcoos.errors import FrameShapeError
+from intake_webcoos.fetch import _ahead, fetch_each
+from intake_webcoos.images import load_chunk
 
 from .helpers import CAMERA, DAY, STILLS, TOKEN
 
@@ -54,3 +59,13 @@ def test_a_lone_chunk_fetches_only_its_own_files(standin):
     list(fetch_each(urls[4:8], (), nothing, (urls[0:4], nothing), (urls[8:12], nothing)))
     time.sleep(0.2)
     assert sorted(_fetched(standin)) == sorted(frame["filename"].iloc[4:8])
+
+
+def test_a_failing_chunk_releases_its_files_at_once(standin):
+    """The chunk closes its fetches when a frame fails, not the garbage collector later."""
+    frame = Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, *DAY).iloc[300:306]
+    urls = tuple(frame["url"])
+    wrong = CubeOptions(shape=(7, 7))  # every frame is of another size: the first one fails
+    with pytest.raises(FrameShapeError):
+        load_chunk(urls, (None,) * len(urls), wrong)
+    assert not {key for key in _ahead.claimed if key[1] in urls}
