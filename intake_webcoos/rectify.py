@@ -205,16 +205,26 @@ class _Sampler:
 
 
 def _levels(z: float | ArrayLike | xr.DataArray, image: xr.DataArray) -> float | xr.DataArray:
-    """``z`` as a number, or as a DataArray along ``time`` matching the image's times."""
+    """``z`` as a number, or as a DataArray along the image's ``time``.
+
+    An array gives one value per frame, in order; a DataArray with a ``time``
+    coordinate (a tide record) is interpolated to the image's times.
+    """
     if np.ndim(z) == 0:
         return float(z)
     if "time" not in image.dims:
         raise ValueError("z may be one value per time only for images with a time dimension")
-    if not isinstance(z, xr.DataArray):
-        z = xr.DataArray(np.asarray(z, dtype=float), dims="time", coords={"time": image["time"]})
-    if z.dims != ("time",) or z.sizes["time"] != image.sizes["time"]:
-        raise ValueError(f"z must be a number or one value per time ({image.sizes['time']})")
-    return z.astype(float).drop_vars([c for c in z.coords if c != "time"])
+    if isinstance(z, xr.DataArray) and "time" in z.coords:
+        z = z.astype(float).interp(time=image["time"])
+        if z.dims != ("time",) or z.isnull().any():
+            raise ValueError("z along time must cover the image's times (and have no other "
+                             "dimension)")
+    else:
+        z = xr.DataArray(np.asarray(z, dtype=float), dims="time")
+        if z.ndim != 1 or z.sizes["time"] != image.sizes["time"]:
+            raise ValueError(f"z must be a number or one value per time "
+                             f"({image.sizes['time']}), not of shape {z.shape}")
+    return z.assign_coords(time=image["time"]).reset_coords(drop=True)
 
 
 def _sample(image: xr.DataArray, geometry: CameraGeometry, x: np.ndarray, y: np.ndarray,
@@ -278,7 +288,9 @@ def rectify(obj: xr.Dataset | xr.DataArray, geometry: GeometryLike,
         ``dict(x=(x0, x1), y=(y0, y1), spacing=0.5)``, metres of the local frame.
     z : float or array-like
         Elevation of the plane the image is projected onto, metres: one number,
-        or one value per ``time`` (the tide level), then kept as coordinate ``z``.
+        or one value per ``time`` (the tide level), then kept as coordinate ``z``:
+        an array in the frames' order, or a DataArray along ``time`` (a tide
+        record), interpolated to the frames' times.
 
     Returns
     -------
