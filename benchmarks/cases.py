@@ -25,6 +25,7 @@ from intake_webcoos.fs import WebcoosFileSystem
 
 from . import peers
 from .harness import TOKEN, Server, median_time
+from .rectifying import rectifying
 
 CAMERA, PRODUCT = "waikiki_sheraton", "one-minute-stills"
 SERVICE = f"{CAMERA}-{PRODUCT}-s3"
@@ -39,6 +40,8 @@ class Sizes:
     memory_frames: tuple[int, int]
     repeat: int
     frame_size: tuple[int, int]
+    #: Frames rectified in the two memory runs of case 8.
+    rectify_frames: tuple[int, int] = (60, 240)
 
     @property
     def span_days(self) -> int:
@@ -48,7 +51,7 @@ class Sizes:
 FULL = Sizes(listing_days=30, downloads=500, decode_frames=500, memory_frames=(500, 2000),
              repeat=3, frame_size=(1280, 720))
 QUICK = Sizes(listing_days=2, downloads=20, decode_frames=20, memory_frames=(20, 40),
-              repeat=1, frame_size=(320, 180))
+              repeat=1, frame_size=(320, 180), rectify_frames=(10, 20))
 
 
 @dataclass
@@ -308,6 +311,7 @@ def run_all(sizes: Sizes) -> Results:
             downloading(server, sizes, results, workdir)
             decoding(server, sizes, results, workdir)
             memory(server, sizes, results)
+            rectifying(server, sizes, results)
     finally:
         server.stop()
     return results

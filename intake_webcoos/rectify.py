@@ -51,6 +51,9 @@ from .imaging import _image, line_points
 #: Names of the plan-view dimensions (the image's own are ``y`` and ``x``).
 Y, X = "y_world", "x_world"
 GeometryLike = CameraGeometry | str | os.PathLike
+#: Frames resampled together when the input's chunks hold fewer (a product of the
+#: weights with many columns costs less per column).
+FRAMES_PER_TASK = 8
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def bilinear_weights(geometry: CameraGeometry, x: np.ndarray, y: np.ndarray,
 
     Returns ``(weights, outside)``: ``weights @ pixels`` (pixels flattened row
     by row, one column per band or frame) gives the values at the points
-    ``(x, y, z)`` (flattened), and ``outside`` flags points not in the image.
+    ``(x, y, z)`` (flattened), and ``outside`` indexes the points not in the image.
     """
     u, v = geometry.world_to_pixel(x.ravel(), y.ravel(), z)
     outside = np.isnan(u) | np.isnan(v)
@@ -173,7 +176,7 @@ def bilinear_weights(geometry: CameraGeometry, x: np.ndarray, y: np.ndarray,
                              ((1 - du) * dv)[inside], (du * dv)[inside]])
     weights = sparse.csr_matrix((values.astype(np.float32), (np.tile(inside, 4), columns)),
                                 shape=(u.size, nx * ny))
-    return weights, outside
+    return weights, np.flatnonzero(outside)
 
 
 class _Sampler:
@@ -194,14 +197,22 @@ class _Sampler:
         lead = images.shape[:-2]
         pixels = images.reshape(-1, images.shape[-2] * images.shape[-1])
         levels = np.broadcast_to(z, lead).reshape(-1)
-        out = np.empty((self.x.size, pixels.shape[0]), dtype=np.float32)
-        for level in np.unique(levels):
-            rows = np.flatnonzero(levels == level)
-            weights, outside = self.weights(float(level))
-            # One product for every frame and band of the block at this level.
-            out[:, rows] = weights @ pixels[rows].T.astype(np.float32)
-            out[np.ix_(outside, rows)] = np.nan
+        unique = np.unique(levels)
+        if unique.size == 1:
+            out = self._apply(pixels, float(unique[0]))
+        else:
+            out = np.empty((self.x.size, pixels.shape[0]), dtype=np.float32)
+            for level in unique:
+                rows = np.flatnonzero(levels == level)
+                out[:, rows] = self._apply(pixels[rows], float(level))
         return out.T.reshape(*lead, *self.x.shape)
+
+    def _apply(self, pixels: np.ndarray, z: float) -> np.ndarray:
+        """``(cells, images)``: one sparse product for every frame and band at this level."""
+        weights, outside = self.weights(z)
+        values = weights @ np.ascontiguousarray(pixels.T, dtype=np.float32)
+        values[outside] = np.nan
+        return values
 
 
 def _levels(z: float | ArrayLike | xr.DataArray, image: xr.DataArray) -> float | xr.DataArray:
@@ -230,7 +241,11 @@ def _levels(z: float | ArrayLike | xr.DataArray, image: xr.DataArray) -> float |
 def _sample(image: xr.DataArray, geometry: CameraGeometry, x: np.ndarray, y: np.ndarray,
             z: float | xr.DataArray, dims: Sequence[str]) -> xr.DataArray:
     """``image`` sampled at world points ``(x, y)`` of dims ``dims``, lazily where it is."""
-    image = image.chunk({"y": -1, "x": -1}) if image.chunks else image
+    if image.chunks:
+        # Whole images per task, and several frames: one sparse product serves them all.
+        batch = {"time": FRAMES_PER_TASK} if "time" in image.dims and max(
+            image.chunksizes["time"]) < FRAMES_PER_TASK else {}
+        image = image.chunk({"y": -1, "x": -1, **batch})
     sampler = _Sampler(geometry, x, y)
     if np.ndim(z) == 0:
         sampler.weights(z)  # once, here: the tasks share it
@@ -298,7 +313,7 @@ def rectify(obj: xr.Dataset | xr.DataArray, geometry: GeometryLike,
         Of the input's kind, with ``y``, ``x`` replaced by ``y_world``, ``x_world``
         (cell centres, metres; ``longitude``, ``latitude`` too when the geometry
         has its origin's position): float32, NaN outside the camera's view, lazy
-        when the input is (one task per input chunk along ``time``).
+        when the input is (at most one task per input chunk along ``time``).
     """
     image = _image(obj)
     fitted = fit_geometry(geometry, image)

@@ -61,11 +61,19 @@ def test_rectify_is_lazy_with_a_task_per_input_chunk(standin, minutes):
     assert standin.requests_to("files") == []  # nothing fetched on construction
     assert isinstance(plan, xr.Dataset) and isinstance(plan["image"].data, dask.array.Array)
     assert plan["image"].dims == ("time", "y_world", "x_world", "band")
-    assert plan["image"].data.numblocks == (3, 1, 1, 1)
+    # Chunks of two frames are resampled together (up to FRAMES_PER_TASK).
+    assert plan["image"].data.numblocks == (1, 1, 1, 1)
     assert plan["image"].data.npartitions <= minutes["image"].data.npartitions
     assert plan["image"].dtype == np.float32
     assert plan.sizes["x_world"] == 241 and plan.sizes["y_world"] == 261
     np.testing.assert_array_equal(plan["url"].values, minutes["url"].values)
+
+
+def test_chunks_of_many_frames_are_kept(stills_hour):
+    tens = stills_hour.chunk({"time": 10})
+    plan = tens.webcoos.rectify(SKETCH, GRID)["image"]
+    assert plan.data.numblocks == (6, 1, 1, 1)
+    assert plan.chunksizes["time"] == tens.chunksizes["time"]
 
 
 def test_cells_are_bilinear_samples_at_the_projected_pixels_and_nan_outside(minutes):
