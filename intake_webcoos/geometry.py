@@ -288,14 +288,31 @@ class CameraGeometry:
             above the plane) or where the distortion cannot be inverted.
         """
         u, v, z = np.broadcast_arrays(*(np.asarray(c, dtype=np.float64) for c in (u, v, z)))
-        xn, yn = self._undistort((u - self.cx) / self.fx, (v - self.cy) / self.fy)
-        # A ray with depth 1 in camera coordinates, turned into the world frame.
-        ray = np.stack([-xn, -yn, np.ones_like(xn)], axis=-1) @ self.rotation
+        ray = self.rays(u, v)
         with np.errstate(divide="ignore", invalid="ignore"):
             distance = (z - self.z) / ray[..., 2]
         valid = np.isfinite(distance) & (distance > 0)
         distance = np.where(valid, distance, np.nan)
         return self.x + distance * ray[..., 0], self.y + distance * ray[..., 1]
+
+    def rays(self, u: ArrayLike, v: ArrayLike) -> np.ndarray:
+        """World-frame directions of the rays through pixels, lens distortion removed.
+
+        Parameters
+        ----------
+        u, v : array_like
+            Column and row, ``(0, 0)`` the centre of the top-left pixel; they broadcast.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(..., 3)`` directions ``(dx, dy, dz)`` with unit depth along the
+            view axis (not unit length); NaN where the distortion cannot be inverted.
+        """
+        u, v = np.broadcast_arrays(np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64))
+        xn, yn = self._undistort((u - self.cx) / self.fx, (v - self.cy) / self.fy)
+        # Camera coordinates (-xn, -yn, 1) turned into the world frame by R's transpose.
+        return np.stack([-xn, -yn, np.ones_like(xn)], axis=-1) @ self.rotation
 
     def _distort(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """CIRN ``distortUV`` on normalised coordinates."""

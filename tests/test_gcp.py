@@ -12,6 +12,7 @@ from intake_webcoos import GeometryError
 from intake_webcoos.gcp import EXTRINSICS, solve_extrinsics
 from intake_webcoos.geometry import CameraGeometry
 
+from .helpers import CAMERA
 from .test_geometry import CAMERA as TRUTH
 
 
@@ -99,3 +100,13 @@ def test_bad_control_points_raise_geometry_errors(world, pixels, options, match)
 def test_the_solver_is_exported_lazily_from_the_package():
     assert intake_webcoos.solve_extrinsics is solve_extrinsics
     assert intake_webcoos.CameraGeometry is CameraGeometry
+
+
+def test_a_stand_in_camera_is_recovered_from_its_own_control_points(standin):
+    truth = standin.geometry(CAMERA)
+    world, pixels = control_points(truth, 8, seed=7)
+
+    solved, report = solve_extrinsics(truth, world, pixels)
+
+    assert report.converged
+    assert_extrinsics_close(solved, truth, metres=0.01, degrees=0.01)

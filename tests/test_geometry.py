@@ -8,12 +8,17 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
-from intake_webcoos import GeometryError
+from intake_webcoos import GeometryError, open_images
 from intake_webcoos.decode import decode_image
 from intake_webcoos.geometry import CameraGeometry
+from intake_webcoos.server.cameras import CAMERAS
+
+from .helpers import CAMERA as CAMERA_SLUG
+from .helpers import STILLS, TOKEN
 
 #: A realistic beach camera: 25 m up, looking 76 degrees from nadir, mild distortion.
 CAMERA = CameraGeometry(
@@ -241,3 +246,42 @@ def test_local_to_lonlat_uses_the_local_radii_of_curvature():
 def test_local_to_lonlat_needs_an_origin():
     with pytest.raises(GeometryError, match=r"origin\.latitude"):
         dataclasses.replace(CAMERA, latitude=None, longitude=None).local_to_lonlat(0.0, 0.0)
+
+
+# -- the stand-in's cameras, over loopback ------------------------------------------------------
+def test_the_stand_in_gives_each_camera_its_geometry_placed_where_the_api_lists_it(standin,
+                                                                                  tmp_path):
+    geometry = standin.geometry(CAMERA_SLUG)
+    spec = next(c for c in CAMERAS if c.slug == CAMERA_SLUG)
+
+    assert (geometry.width, geometry.height, geometry.name) == (320, 180, CAMERA_SLUG)
+    longitude, latitude = geometry.local_to_lonlat(geometry.x, geometry.y)
+    assert (longitude, latitude) == (pytest.approx(spec.longitude, abs=1e-7),
+                                     pytest.approx(spec.latitude, abs=1e-7))
+    geometry.save(tmp_path / "camera.json")
+    assert CameraGeometry.load(tmp_path / "camera.json") == geometry
+    with pytest.raises(KeyError):
+        standin.geometry("no_such_camera")
+
+
+@pytest.mark.parametrize("scale", [1, 1 / 2, 1 / 4])
+def test_waterlines_seen_in_stand_in_stills_project_onto_the_true_waterline(standin, scale):
+    day = open_images(CAMERA_SLUG, STILLS, "2025-09-10T17:00Z", "2025-09-11T04:59Z",
+                      every="2h", scale=scale, token=TOKEN, base_url=standin.api_url)
+    geometry = standin.geometry(CAMERA_SLUG).scaled(scale)
+    renderer = standin.bodies.renderer
+    assert (day.sizes["x"], day.sizes["y"]) == (geometry.width, geometry.height)
+    columns = np.arange(8, geometry.width, geometry.width // 8)
+    truths = []
+    for when, frame in zip(pd.to_datetime(day["time"].values, utc=True),
+                           day["image"].values, strict=True):
+        sea = frame[:, columns, 2].astype(int) > frame[:, columns, 0].astype(int)
+        edge = frame.shape[0] - 1 - np.argmax(sea[::-1], axis=0) + 0.5
+        tide = renderer.tide_level(CAMERA_SLUG, when)
+        _, y = geometry.pixel_to_world(columns, edge, tide)
+        # The metres of beach one row spans there (metres at 320x180, more when scaled).
+        _, ends = geometry.pixel_to_world(columns, [edge - 0.5, edge + 0.5], tide)
+        row = np.median(np.abs(ends[1] - ends[0]))
+        truths.append(renderer.waterline(CAMERA_SLUG, when))
+        assert np.abs(np.median(y) - truths[-1]) < 0.6 * row
+    assert np.ptp(truths) > 10  # the tide moved the waterline across the beach

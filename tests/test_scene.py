@@ -137,8 +137,35 @@ def test_out_of_range_sizes_are_rejected(width, height):
 def test_layout_rows_lie_in_their_bands(small, camera):
     height = small.height
 
-    assert 0.25 * height <= small.horizon_row(camera) <= 0.35 * height
-    assert 0.54 * height <= small.shoreline_row(camera, T0) <= 0.76 * height
+    assert 0.18 * height <= small.horizon_row(camera) <= 0.32 * height
+    assert 0.52 * height <= small.shoreline_row(camera, T0) <= 0.74 * height
+
+
+@pytest.mark.parametrize("camera", CAMERAS)
+def test_cameras_are_realistic(small, camera):
+    geometry = small.geometry(camera)
+
+    assert (geometry.width, geometry.height, geometry.name) == (320, 180, camera)
+    assert 10 <= geometry.z <= 40 and 75 <= geometry.tilt <= 85
+    assert 0.8 * 320 <= geometry.fx <= 1.1 * 320 and geometry.fy == geometry.fx
+    assert -0.2 < geometry.k1 < 0 and abs(geometry.p1) < 0.01
+    # Landward of the waterline, looking seaward (+y).
+    assert geometry.y < 0 and (geometry.azimuth < 20 or geometry.azimuth > 340)
+    waterline = small.waterline(camera, T0)
+    assert 30 < waterline - geometry.y < 250
+
+
+@pytest.mark.parametrize("camera", CAMERAS)
+def test_a_camera_looks_the_same_at_every_size(camera):
+    large, small = SceneRenderer(1280, 720), SceneRenderer(320, 180)
+    expected = large.geometry(camera).scaled(1 / 4)
+
+    for name, value in vars(small.geometry(camera)).items():
+        if name in {"width", "height", "cx", "cy", "fx", "fy"}:
+            assert value == pytest.approx(getattr(expected, name), abs=1e-9), name
+    assert small.geometry(camera, 1280, 720) == large.geometry(camera)
+    ratio = small.shoreline_row(camera, T0) / large.shoreline_row(camera, T0)
+    assert ratio == pytest.approx(0.25, abs=0.01)
 
 
 @pytest.mark.parametrize("camera", CAMERAS)
@@ -172,19 +199,26 @@ def test_sky_is_above_the_horizon_row_and_sand_below_the_shoreline_row(small, ca
     assert (sand[..., 0] > sand[..., 2] + 20).all()
 
 
-def test_shoreline_follows_an_m2_sinusoid_with_a_few_percent_amplitude(small):
+def test_tide_and_waterline_follow_an_m2_sinusoid_and_move_the_shoreline_row(small):
     times = T0 + np.linspace(0.0, M2_PERIOD_S, 721)
+    tide = np.array([small.tide_level(CAMERA, t) for t in times])
+    waterline = np.array([small.waterline(CAMERA, t) for t in times])
     rows = np.array([small.shoreline_row(CAMERA, t) for t in times])
-    mean, amplitude = (rows.max() + rows.min()) / 2, (rows.max() - rows.min()) / 2
 
-    assert 0.04 * small.height - 0.01 <= amplitude <= 0.06 * small.height + 0.01
-    assert 2 * amplitude > 0.03 * small.height
+    assert 0.05 <= (tide.max() - tide.min()) / 2 <= 1.0  # metres
+    assert abs(tide.max() + tide.min()) < 1e-3  # about mean sea level, the datum
     for t in times[::60]:
-        assert small.shoreline_row(CAMERA, t + M2_PERIOD_S) == pytest.approx(
-            small.shoreline_row(CAMERA, t), abs=1e-6
-        )
-        half_period_later = small.shoreline_row(CAMERA, t + M2_PERIOD_S / 2)
-        assert half_period_later - mean == pytest.approx(mean - small.shoreline_row(CAMERA, t))
+        assert small.tide_level(CAMERA, t + M2_PERIOD_S) == pytest.approx(
+            small.tide_level(CAMERA, t), abs=1e-9)
+        assert small.tide_level(CAMERA, t + M2_PERIOD_S / 2) == pytest.approx(
+            -small.tide_level(CAMERA, t), abs=1e-9)
+    # The waterline runs up the beach (landward, smaller y) as the tide rises ...
+    slope = -np.polyfit(waterline, tide, 1)[0]
+    assert 0.01 < slope < 0.1
+    np.testing.assert_allclose(waterline, -tide / slope, atol=1e-9)
+    # ... towards the camera, so down the image (larger rows), by a few percent of the height.
+    assert np.corrcoef(rows, tide)[0, 1] > 0.99
+    assert rows.max() - rows.min() > 0.03 * small.height
 
 
 @pytest.mark.parametrize("renderer", [SceneRenderer(320, 180), SceneRenderer(640, 360)])
@@ -201,8 +235,10 @@ def test_rendered_waterline_tracks_shoreline_row_through_the_tide(renderer, came
 @pytest.mark.parametrize("camera", CAMERAS)
 def test_waves_move_the_sea_while_the_sky_only_shows_noise(small, camera):
     horizon = small.horizon_row(camera)
-    # Stay clear of the shoreline everywhere across the tilted frame.
-    sea = slice(horizon + 2, round(small.shoreline_row(camera, T0) - 0.05 * small.height))
+    shoreline = small.shoreline_row(camera, T0)
+    # The nearer half of the sea (farther off, a 320-pixel frame cannot draw a
+    # swell), clear of the shoreline everywhere across the slightly rolled frame.
+    sea = slice(round((horizon + shoreline) / 2), round(shoreline - 0.05 * small.height))
     sky = slice(0, horizon - 2)
     start = small.render(camera, T0)
 
@@ -253,3 +289,43 @@ def test_darkest_image_keeps_a_foam_band_at_the_shoreline(small, camera):
     open_sea = darkest[horizon + 2 : (horizon + shoreline) // 2].mean()
 
     assert darkest[shoreline - 3 : shoreline].mean() > open_sea + 30
+
+
+# -- the truth behind the pictures: geometry, tide and waterline --------------------------------
+def sea_edges(frame: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Per column, the row boundary (a half-integer) below the last pixel bluer than red."""
+    sea = frame[:, columns, 2].astype(int) > frame[:, columns, 0].astype(int)
+    last = frame.shape[0] - 1 - np.argmax(sea[::-1], axis=0)
+    return last + 0.5
+
+
+@pytest.mark.parametrize("camera", CAMERAS)
+def test_the_rendered_waterline_projects_onto_the_true_waterline(camera):
+    renderer = SceneRenderer(1280, 720)
+    geometry = renderer.geometry(camera)
+    columns = np.arange(40, 1280, 100)
+    stages = T0 + np.linspace(0.0, M2_PERIOD_S, 6, endpoint=False)
+    waterlines = []
+    for when in stages:
+        tide = renderer.tide_level(camera, when)
+        x, y = geometry.pixel_to_world(columns, sea_edges(renderer.render(camera, when), columns),
+                                       tide)
+        truth = renderer.waterline(camera, when)
+        waterlines.append(truth)
+        assert np.isfinite(x).all()
+        # Within a metre everywhere (a row is up to a metre of beach there), and half on average.
+        assert np.abs(y - truth).max() < 1.0, f"{camera} at {when}: {y - truth}"
+        assert abs(np.median(y) - truth) < 0.5
+    assert np.ptp(waterlines) > 5  # the stages span the tide: metres of beach
+
+
+def test_world_to_pixel_to_world_on_a_stand_in_camera_within_a_centimetre_at_100_m(small):
+    geometry = SceneRenderer(1280, 720).geometry(CAMERA)
+    bearing = np.radians(geometry.azimuth + np.linspace(-25, 25, 11))
+    x = geometry.x + 100.0 * np.sin(bearing)
+    y = geometry.y + 100.0 * np.cos(bearing)
+    u, v = geometry.world_to_pixel(x, y, 0.3)
+    x_back, y_back = geometry.pixel_to_world(u, v, 0.3)
+
+    assert np.isfinite(u).all() and np.isfinite(v).all()
+    assert np.hypot(x_back - x, y_back - y).max() < 0.01

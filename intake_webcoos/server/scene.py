@@ -1,26 +1,39 @@
-"""Synthetic coastal webcam frames, deterministic from (camera slug, time).
+"""Synthetic coastal webcam frames: a 3-D beach seen through a real camera.
 
-Every frame shows a fixed camera looking out to sea.  From top to bottom:
+The scene lives in the local frame of :class:`~intake_webcoos.geometry.CameraGeometry`,
+in metres, with ``x`` alongshore, ``y`` cross-shore (positive seaward) and ``z``
+up from the tidal datum (mean sea level):
 
-* sky: a light-blue gradient, brightest at the horizon;
-* the horizon row, where the sea starts;
-* the sea: blue/green, darker far away, with swell crests that travel shoreward;
-* the surf zone: white foam where the crests break, plus a foam band just
-  seaward of the shoreline whose width pulses with the waves;
-* the shoreline, which moves up and down the beach with the M2 tide;
-* sand: tan with a fixed texture, darker where it is wet near the water.
+* the beach is the plane ``z = -slope * y``, so the waterline at mean tide is ``y = 0``;
+* the sea surface is the horizontal plane ``z = tide(t)``, an M2 tide
+  ``amplitude * sin(2*pi*t / 12.42 h + phase)`` with ``t`` in seconds since the
+  Unix epoch; the waterline, where the two planes meet, is at
+  ``y = -tide(t) / slope`` (see :meth:`SceneRenderer.waterline`);
+* swell crests are lines of constant ``y`` travelling shoreward at the
+  shallow-water speed ``sqrt(g * depth)``; they whiten from the breakpoint (a
+  camera's ``breaker_distance_m`` seaward of the waterline) and a band of
+  residual foam next to the waterline widens each time a bore arrives;
+* the sand is tan with a fixed texture, darker in a wet band landward of the waterline;
+* the sky (rays that do not come down) is a light-blue gradient, brightest at the horizon.
 
-The layout of each camera (horizon, mean shoreline, tilt, tide phase and
-amplitude, wave period, colours) is drawn once from a generator seeded with the
-SHA-256 of its slug, so a camera looks the same at every image size.
+Each camera (its geometry: height, setback, angles, focal length, distortion;
+its beach: slope, tide, waves, colours) is drawn once from a generator seeded
+with the SHA-256 of its slug, and looks the same at every image size: the
+geometry of a smaller frame is :meth:`CameraGeometry.scaled` of a larger one's.
+Cameras stand 10-40 m above the datum, 80 +/- 3 degrees from nadir (so that
+the horizon is in a 16:9 frame with ``fx`` about the width), and look roughly
+seaward.
 
-Tide sign convention
---------------------
-Rows count downwards from the top of the image.  The shoreline row at the
-centre column is ``mean + amplitude * sin(2*pi*t / 12.42 h + phase)`` with ``t``
-in seconds since the Unix epoch, so the tide *level* is proportional to
-``-sin(...)``: high water is the minimum row (the shoreline furthest up the
-image, towards the horizon) and low water the maximum row.
+Rendering
+---------
+The beach does not change alongshore, so the colour of a pixel depends only on
+the angle its ray comes down at in the cross-shore ``(y, z)`` plane, its
+*depression* ``atan2(-dz, dy)``: the ray meets a horizontal plane of height
+``h`` at ``y = y_camera + (z_camera - h) / tan(depression)``, and the beach
+plane too.  Each pixel's depression is found once per (camera, size) by
+casting its ray through the camera's lens, and quantised into an index of
+look-up tables; each frame computes the colours over the tables only (a few
+thousand samples) and spreads them to the pixels with ``np.take``.
 
 Times are handled as integer microseconds since the epoch, so wave and tide
 phases are exact whether a time is given as a float or a datetime.
@@ -39,6 +52,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from ..geometry import CameraGeometry
+
 __all__ = ["M2_PERIOD_S", "SceneRenderer", "encode_jpeg"]
 
 M2_PERIOD_S = 12.42 * 3600
@@ -52,11 +67,10 @@ _WIDTH_RANGE = (16, 2688)
 _HEIGHT_RANGE = (16, 1520)
 
 _GRAVITY = 9.81  # m/s2
-_BEACH_SLOPE = 0.02  # depth gained per metre seaward
 _BORE_DEPTH_M = 0.8  # keeps the wave speed finite at the waterline
 
-# Look-up tables are sampled this many times per row so that sub-pixel motion
-# of crests and shoreline survives the row quantisation.
+# Look-up tables are sampled this many times per pixel of depression (1 / fy
+# radians) so that sub-pixel motion of crests and waterline survives.
 _SAMPLES_PER_ROW = 4
 
 _NOISE_SIGMA = 2.5  # grey levels
@@ -64,25 +78,31 @@ _NOISE_PAD = 32  # a frame's noise is a window into one field, offset by up to t
 
 _FOAM_RGB = np.array([226.0, 236.0, 242.0])  # bluish white: blue stays above red in foam
 _WET_SAND_DARKENING = 0.4
+_ASPECT = 9 / 16  # of the frame the camera layouts are drawn for
 
 
 @dataclass(frozen=True)
 class _Camera:
-    """Size-independent layout and dynamics of one camera.
+    """Size-independent geometry, beach and dynamics of one camera.
 
-    Rows are fractions of the image height; ``tilt`` is the shoreline row change
-    from the left to the right edge, also as a fraction of the height.
+    ``focal`` and ``centre_offset`` are in units of the image width; angles in degrees.
     """
 
-    horizon: float
-    shoreline_mean: float
+    focal: float
+    centre_offset: tuple[float, float]
+    distortion: tuple[float, float, float, float, float]  # k1, k2, k3, p1, p2
+    position_m: tuple[float, float, float]
+    azimuth: float
     tilt: float
-    tide_amplitude: float
+    roll: float
+    bearing: float  # of the seaward (+y) direction
+    beach_slope: float
+    tide_amplitude_m: float
     tide_phase: float
     wave_period_us: int
-    shoreline_distance_m: float  # camera-to-waterline distance at mean tide
     breaker_distance_m: float  # waves break this far seaward of the waterline
     surf_foam_width_m: float
+    wet_band_m: float
     sky_top_rgb: np.ndarray
     sky_horizon_rgb: np.ndarray
     sea_far_rgb: np.ndarray
@@ -93,39 +113,93 @@ class _Camera:
 
 @functools.lru_cache(maxsize=512)
 def _camera(slug: str) -> _Camera:
-    """Draw the layout of the camera called `slug` from a hash of the slug."""
+    """Draw the camera called `slug` from a hash of the slug."""
     seed = int.from_bytes(hashlib.sha256(slug.encode()).digest()[:8], "little")
     rng = np.random.default_rng(seed)
     uniform = rng.uniform
+    # The first draws are in the order of the stand-in's earlier, image-space
+    # scene, so each camera keeps its tide, waves and colours.
+    horizon, waterline = uniform(0.20, 0.30), uniform(0.57, 0.67)  # fractions of the height
+    roll, tide_swing = uniform(-1.5, 1.5), uniform(0.04, 0.06)  # half range, of the height
+    tide_phase = uniform(0.0, 2.0 * math.pi) + math.pi  # high water where it was
+    wave_period_us = int(uniform(8.0, 12.0) * _US_PER_S)
+    height_m, breaker_distance_m, surf_foam_width_m = (
+        uniform(10.0, 40.0), uniform(50.0, 80.0), uniform(10.0, 16.0))
+    colours = [base + uniform(-spread, spread, 3) for base, spread in _COLOURS]
+    focal = uniform(0.85, 1.05)
+    centre_offset = (uniform(-0.01, 0.01), uniform(-0.01, 0.01))
+    distortion = (uniform(-0.15, -0.05), uniform(0.0, 0.03), 0.0,
+                  uniform(-1e-3, 1e-3), uniform(-1e-3, 1e-3))
+    azimuth = uniform(-12.0, 12.0)
+    # The tilt and setback that put the horizon and the mean waterline at their
+    # fractions of a 16:9 frame (ignoring distortion and roll).
+    above_centre = math.atan((0.5 - horizon) * _ASPECT / focal)
+    below_centre = math.atan((waterline - 0.5) * _ASPECT / focal)
+    depression = above_centre + below_centre
+    setback = height_m / math.tan(depression) * math.cos(math.radians(azimuth))
+    # The tide that moves the waterline `tide_swing` of the height up and down the
+    # frame: a row is (z / tan(depression)**2) / fy metres of beach there.
+    beach_slope = uniform(0.025, 0.04)
+    excursion_m = tide_swing * _ASPECT / focal * height_m / math.tan(depression) ** 2
     return _Camera(
-        horizon=uniform(0.25, 0.35),
-        shoreline_mean=uniform(0.60, 0.70),
-        tilt=uniform(-0.04, 0.04),
-        tide_amplitude=uniform(0.04, 0.06),
-        tide_phase=uniform(0.0, 2.0 * math.pi),
-        wave_period_us=int(uniform(8.0, 12.0) * _US_PER_S),
-        shoreline_distance_m=uniform(120.0, 180.0),
-        breaker_distance_m=uniform(50.0, 80.0),
-        surf_foam_width_m=uniform(10.0, 16.0),
-        sky_top_rgb=np.array([95.0, 148.0, 212.0]) + uniform(-8, 8, 3),
-        sky_horizon_rgb=np.array([200.0, 220.0, 238.0]) + uniform(-5, 5, 3),
-        sea_far_rgb=np.array([26.0, 66.0, 96.0]) + uniform(-5, 5, 3),
-        sea_near_rgb=np.array([44.0, 112.0, 126.0]) + uniform(-6, 6, 3),
-        sand_rgb=np.array([194.0, 174.0, 130.0]) + uniform(-8, 8, 3),
-        seed=seed,
+        focal=focal, centre_offset=centre_offset, distortion=distortion,
+        position_m=(uniform(-50.0, 50.0), -setback, height_m),
+        azimuth=azimuth % 360.0, tilt=90.0 - math.degrees(above_centre), roll=roll,
+        bearing=uniform(0.0, 360.0), beach_slope=beach_slope,
+        tide_amplitude_m=beach_slope * excursion_m, tide_phase=tide_phase,
+        wave_period_us=wave_period_us,
+        breaker_distance_m=breaker_distance_m, surf_foam_width_m=surf_foam_width_m,
+        wet_band_m=uniform(4.0, 8.0),
+        sky_top_rgb=colours[0], sky_horizon_rgb=colours[1], sea_far_rgb=colours[2],
+        sea_near_rgb=colours[3], sand_rgb=colours[4], seed=seed,
     )
+
+
+#: Base colour and spread of the sky (top, horizon), the sea (far, near) and the sand.
+_COLOURS = (
+    (np.array([95.0, 148.0, 212.0]), 8), (np.array([200.0, 220.0, 238.0]), 5),
+    (np.array([26.0, 66.0, 96.0]), 5), (np.array([44.0, 112.0, 126.0]), 6),
+    (np.array([194.0, 174.0, 130.0]), 8),
+)
+
+
+def _geometry(slug: str, cam: _Camera, width: int, height: int) -> CameraGeometry:
+    """The camera's geometry for frames of ``width`` x ``height`` (square pixels)."""
+    k1, k2, k3, p1, p2 = cam.distortion
+    x, y, z = cam.position_m
+    return CameraGeometry(
+        width=width, height=height,
+        cx=width / 2 - 0.5 + cam.centre_offset[0] * width,
+        cy=height / 2 - 0.5 + cam.centre_offset[1] * width,
+        fx=cam.focal * width, fy=cam.focal * width, k1=k1, k2=k2, k3=k3, p1=p1, p2=p2,
+        x=x, y=y, z=z, azimuth=cam.azimuth, tilt=cam.tilt, roll=cam.roll,
+        bearing=cam.bearing, name=slug)
+
+
+def _tide_m(cam: _Camera, microseconds: int) -> float:
+    """Sea level above the datum, metres."""
+    angle = 2.0 * math.pi * (microseconds % _M2_PERIOD_US) / _M2_PERIOD_US + cam.tide_phase
+    return cam.tide_amplitude_m * math.sin(angle)
 
 
 @dataclass(frozen=True)
 class _Layers:
     """Static arrays of one (camera, size); read-only so renders cannot alter them."""
 
-    horizon_row: int
-    sky: np.ndarray  # (horizon_row, 1, 3) float32
-    sand: np.ndarray  # (height - horizon_row, width, 3) float32, textured sand colour
-    lut_index: np.ndarray  # (height - horizon_row, width) int32, into the per-frame tables
-    lut_rows: np.ndarray  # (n,) float64, centre-column row each table sample stands for
+    geometry: CameraGeometry
+    step: float  # radians of depression per look-up sample
+    samples: int  # look-up samples below the horizon; the sky's entry follows them
+    index: np.ndarray  # (height, width) int32 into the per-frame tables; sky is the last entry
+    base: np.ndarray  # (height, width, 3) float32: sky colour, or textured sand colour
+    centre_depression: np.ndarray  # (height,) float64, of column width // 2 (NaN in the sky)
     noise: np.ndarray  # (height + pad, width + pad, 3) int8
+
+
+def _waterline_depression(cam: _Camera, microseconds: int) -> float:
+    """Depression of the ray to the waterline, in the cross-shore plane."""
+    tide = _tide_m(cam, microseconds)
+    _, y_camera, z_camera = cam.position_m
+    return math.atan2(z_camera - tide, -tide / cam.beach_slope - y_camera)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -169,6 +243,12 @@ def _smooth_texture(
     coarse = rng.standard_normal(coarse_shape, dtype=np.float32)
     image = Image.fromarray(coarse, mode="F").resize((width, height), Image.Resampling.BILINEAR)
     return np.asarray(image, dtype=np.float32)
+
+
+def _depression(rays: np.ndarray) -> np.ndarray:
+    """Angle below the horizontal of each ray in the cross-shore (y, z) plane; NaN for sky."""
+    down = rays[..., 2] < 0  # NaN rays (no inverse of the distortion) are sky too
+    return np.where(down, np.arctan2(-rays[..., 2], rays[..., 1]), np.nan)
 
 
 def encode_jpeg(frame: np.ndarray, quality: int = 85) -> bytes:
@@ -222,8 +302,59 @@ class SceneRenderer:
         # each entry is assigned whole, so readers never see a partial one.
         self._layers: dict[str, _Layers] = {}
 
+    # -- the truth behind the pictures ----------------------------------------
+    def geometry(self, camera: str, width: int | None = None,
+                 height: int | None = None) -> CameraGeometry:
+        """The geometry of `camera` for frames of `width` x `height` (the renderer's by default).
+
+        Parameters
+        ----------
+        camera
+            Camera slug.
+        width, height
+            Frame size in pixels.
+
+        Returns
+        -------
+        CameraGeometry
+            Named after the slug, in the scene's frame (``x`` alongshore, ``y``
+            seaward, ``z`` up from mean sea level); ``bearing`` is the compass
+            bearing of the seaward direction; no latitude and longitude.
+        """
+        width = self.width if width is None else _check_size("width", width, _WIDTH_RANGE)
+        height = self.height if height is None else _check_size("height", height, _HEIGHT_RANGE)
+        return _geometry(camera, _camera(camera), width, height)
+
+    def tide_level(self, camera: str, when: float | dt.datetime) -> float:
+        """Sea level above the datum (mean sea level) at `when`, metres; an M2 sinusoid.
+
+        Parameters
+        ----------
+        camera
+            Camera slug.
+        when
+            Unix seconds, or a datetime (naive means UTC).
+        """
+        return _tide_m(_camera(camera), _epoch_microseconds(when))
+
+    def waterline(self, camera: str, when: float | dt.datetime) -> float:
+        """Cross-shore position ``y`` of the (wave-averaged) waterline at `when`, metres.
+
+        Where the sea surface at :meth:`tide_level` meets the beach plane
+        ``z = -slope * y``: 0 at mean tide, negative (landward) at high water.
+
+        Parameters
+        ----------
+        camera
+            Camera slug.
+        when
+            Unix seconds, or a datetime (naive means UTC).
+        """
+        cam = _camera(camera)
+        return -_tide_m(cam, _epoch_microseconds(when)) / cam.beach_slope
+
     def horizon_row(self, camera: str) -> int:
-        """First row of sea below the sky.
+        """First row of sea below the sky at the centre column (``width // 2``).
 
         Parameters
         ----------
@@ -233,15 +364,17 @@ class SceneRenderer:
         Returns
         -------
         int
-            Row index, 25-35 % of the height down from the top.
+            Row index, about 20-30 % of the height down from the top in a 16:9 frame.
         """
-        return round(_camera(camera).horizon * self.height)
+        depression = self._layers_of(camera).centre_depression
+        return int(np.argmax(np.isfinite(depression)))
 
     def shoreline_row(self, camera: str, when: float | dt.datetime) -> float:
-        """Wave-averaged shoreline row at the centre column (``width // 2``).
+        """Row of the :meth:`waterline` at the centre column (``width // 2``).
 
         Sea is above this row and sand below it.  The row follows the M2 tide:
-        smaller rows (further up the image) mean higher water.
+        at high water the waterline is nearer the camera, so lower in the image
+        (a larger row).
 
         Parameters
         ----------
@@ -253,15 +386,15 @@ class SceneRenderer:
         Returns
         -------
         float
-            Fractional row index, 60-70 % of the height down on average.
+            Fractional row index, about 60 % of the height down at mean tide.
         """
-        return self._shoreline_row(_camera(camera), _epoch_microseconds(when))
+        layers = self._layers_of(camera)
+        depression = layers.centre_depression
+        rows = np.nonzero(np.isfinite(depression))[0]
+        waterline = _waterline_depression(_camera(camera), _epoch_microseconds(when))
+        return float(np.interp(waterline, depression[rows], rows))
 
-    def _shoreline_row(self, cam: _Camera, microseconds: int) -> float:
-        tide_angle = 2.0 * math.pi * (microseconds % _M2_PERIOD_US) / _M2_PERIOD_US
-        row = cam.shoreline_mean + cam.tide_amplitude * math.sin(tide_angle + cam.tide_phase)
-        return row * self.height
-
+    # -- frames -----------------------------------------------------------------
     def render(self, camera: str, when: float | dt.datetime) -> np.ndarray:
         """Render the frame of `camera` at `when`.
 
@@ -279,17 +412,11 @@ class SceneRenderer:
         """
         cam = _camera(camera)
         microseconds = _epoch_microseconds(when)
-        layers = self._layers.get(camera)
-        if layers is None:
-            layers = self._layers.setdefault(camera, self._build_layers(cam))
+        layers = self._layers_of(camera)
         sea_rgb, sand_weight = self._profiles(cam, layers, microseconds)
 
-        horizon = layers.horizon_row
-        frame = np.empty((self.height, self.width, 3), dtype=np.float32)
-        frame[:horizon] = layers.sky
-        below = frame[horizon:]
-        np.take(sea_rgb, layers.lut_index, axis=0, out=below)
-        below += layers.sand * np.take(sand_weight, layers.lut_index)[..., np.newaxis]
+        frame = np.take(sea_rgb, layers.index, axis=0)
+        frame += layers.base * np.take(sand_weight, layers.index)[..., np.newaxis]
 
         digest = hashlib.blake2b(f"{camera}@{microseconds}".encode(), digest_size=8).digest()
         dy, dx = digest[0] % _NOISE_PAD, digest[1] % _NOISE_PAD
@@ -316,88 +443,107 @@ class SceneRenderer:
         """
         return encode_jpeg(self.render(camera, when), quality)
 
-    def _build_layers(self, cam: _Camera) -> _Layers:
+    # -- static layers ------------------------------------------------------------
+    def _layers_of(self, camera: str) -> _Layers:
+        layers = self._layers.get(camera)
+        if layers is None:
+            layers = self._layers.setdefault(camera, self._build_layers(camera))
+        return layers
+
+    def _build_layers(self, camera: str) -> _Layers:
+        cam = _camera(camera)
         height, width = self.height, self.width
-        horizon = round(cam.horizon * height)
+        geometry = _geometry(camera, cam, width, height)
         rng = np.random.default_rng(cam.seed)
 
-        sky_fraction = (np.arange(horizon, dtype=np.float64) / max(horizon - 1, 1)) ** 1.6
-        sky_rows = _blend(cam.sky_top_rgb, cam.sky_horizon_rgb, sky_fraction)
-        sky = sky_rows[:, np.newaxis, :]
+        rows, columns = np.mgrid[0:height, 0:width].astype(np.float64)
+        rays = geometry.rays(columns, rows)
+        depression = _depression(rays)
+        sky = np.isnan(depression)
+        step = 1.0 / (_SAMPLES_PER_ROW * geometry.fy)
+        samples = np.floor(np.nan_to_num(depression, nan=0.0) / step).astype(np.int32)
+        count = int(samples.max()) + 1
+        samples[sky] = count  # the tables' last entry: no sea, the base layer as it is
+
+        # Sky brightest at the horizon, by the elevation of the ray.
+        elevation = np.arctan2(rays[..., 2], np.hypot(rays[..., 0], rays[..., 1]))
+        top = max(float(np.nanmax(np.where(sky, elevation, np.nan), initial=0.0)), 1e-6)
+        fraction = (1.0 - np.clip(elevation / top, 0.0, 1.0)) ** 1.6
+        sky_rgb = _blend(cam.sky_top_rgb, cam.sky_horizon_rgb, fraction)
 
         # Grain plus blotches, stretched sideways because the beach is seen obliquely.
-        ground_rows = height - horizon
-        texture = 1.0 + 0.035 * rng.standard_normal((ground_rows, width), dtype=np.float32)
+        texture = 1.0 + 0.035 * rng.standard_normal((height, width), dtype=np.float32)
         cell_rows = max(2, height // 60)
-        texture += 0.035 * _smooth_texture(rng, ground_rows, width, (cell_rows, 3 * cell_rows))
-        sand = cam.sand_rgb.astype(np.float32) * texture[..., np.newaxis]
-
-        # Shoreline-parallel coordinate: a pixel's row minus the shoreline tilt at
-        # its column is the centre-column row at the same distance from the shore.
-        slope = cam.tilt * height / width
-        tilt = slope * (np.arange(width) - width // 2)  # zero at the centre column
-        rows = np.arange(horizon, height, dtype=np.float64)[:, np.newaxis]
-        samples = np.floor((rows - tilt) * _SAMPLES_PER_ROW).astype(np.int32)
-        first = samples.min()
-        lut_rows = (np.arange(first, samples.max() + 1) + 0.5) / _SAMPLES_PER_ROW
+        texture += 0.035 * _smooth_texture(rng, height, width, (cell_rows, 3 * cell_rows))
+        sand = cam.sand_rgb * texture[..., np.newaxis]
+        base = np.where(sky[..., np.newaxis], sky_rgb, sand).astype(np.float32)
 
         noise_shape = (height + _NOISE_PAD, width + _NOISE_PAD, 3)
         noise = rng.standard_normal(noise_shape, dtype=np.float32) * _NOISE_SIGMA
         np.rint(np.clip(noise, -4 * _NOISE_SIGMA, 4 * _NOISE_SIGMA), out=noise)
 
         return _Layers(
-            horizon_row=horizon,
-            sky=_read_only(sky.astype(np.float32)),
-            sand=_read_only(sand),
-            lut_index=_read_only(samples - first),
-            lut_rows=_read_only(lut_rows),
+            geometry=geometry,
+            step=step,
+            samples=count,
+            index=_read_only(samples),
+            base=_read_only(base),
+            centre_depression=_read_only(depression[:, width // 2].copy()),
             noise=_read_only(noise.astype(np.int8)),
         )
 
+    # -- per frame ----------------------------------------------------------------
     def _profiles(
         self, cam: _Camera, layers: _Layers, microseconds: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Per-frame tables over the shoreline-parallel coordinate.
+        """Per-frame tables over the depression samples, plus the sky's last entry.
 
-        Returns the sea-and-foam colour (zero on land) and the weight of the
-        textured sand (zero at sea, below one where the sand is wet).
+        Returns the sea-and-foam colour (zero on land and in the sky) and the
+        weight of the base layer (zero at sea, below one where the sand is wet).
         """
-        rows = layers.lut_rows
-        horizon = layers.horizon_row
-        shoreline = self._shoreline_row(cam, microseconds)
-        landward = rows - shoreline  # rows past the waterline, negative at sea
+        depression = (np.arange(layers.samples) + 0.5) * layers.step
+        sin, cos = np.sin(depression), np.cos(depression)
+        _, y_camera, z_camera = cam.position_m
+        tide = _tide_m(cam, microseconds)
+        slope = cam.beach_slope
+        waterline = -tide / slope
 
-        # Flat ground seen from above: distance is inversely proportional to the
-        # number of rows below the horizon.
-        scale = cam.shoreline_distance_m * (cam.shoreline_mean * self.height - horizon)
-        rows_below_horizon = np.maximum(rows - horizon, 0.5)
-        distance = scale / rows_below_horizon
-        seaward = np.maximum(distance - scale / (shoreline - horizon), 0.0)
+        # Where each ray meets the beach plane (landward of the waterline: sand) ...
+        with np.errstate(divide="ignore", invalid="ignore"):
+            run = (z_camera + slope * y_camera) / (sin - slope * cos)
+        beach_y = np.where(run > 0, y_camera + run * cos, np.inf)
+        # ... and the sea surface; a one-pixel soft edge between them.
+        sea_y = y_camera + (z_camera - tide) * cos / sin
+        edge = _waterline_depression(cam, microseconds)
+        land = np.clip((depression - edge) / (_SAMPLES_PER_ROW * layers.step) + 0.5, 0.0, 1.0)
+        seaward = np.maximum(sea_y - waterline, 0.0)
 
         # Shallow-water waves slow down as the depth decreases towards the shore;
         # a crest reaches the waterline after `travel` seconds.
-        depth = _BORE_DEPTH_M + _BEACH_SLOPE * seaward
-        speed = np.sqrt(_GRAVITY * depth)
-        travel = 2.0 * (speed - math.sqrt(_GRAVITY * _BORE_DEPTH_M)) / (_GRAVITY * _BEACH_SLOPE)
+        speed = np.sqrt(_GRAVITY * (_BORE_DEPTH_M + slope * seaward))
+        travel = 2.0 * (speed - math.sqrt(_GRAVITY * _BORE_DEPTH_M)) / (_GRAVITY * slope)
         period_s = cam.wave_period_us / _US_PER_S
         wave_phase = (microseconds % cam.wave_period_us) / cam.wave_period_us
-        cycles = wave_phase + travel / period_s
-        behind_crest = (cycles + 0.5) % 1.0 - 0.5  # positive: seaward of the nearest crest
+        behind_crest = (wave_phase + travel / period_s + 0.5) % 1.0 - 0.5  # positive: seaward
 
-        # Fade detail whose wavelength is too few pixels to draw (near the horizon).
-        pixels_per_wave = speed * period_s * rows_below_horizon / distance
-        resolved = np.clip((pixels_per_wave - 4.0) / 8.0, 0.0, 1.0)
+        # Fade detail whose wavelength is too few pixels to draw (near the horizon):
+        # a pixel of depression spans (z_camera - tide) / sin**2 / fy metres of sea.
+        metres_per_row = (z_camera - tide) / (sin * sin) * (_SAMPLES_PER_ROW * layers.step)
+        resolved = np.clip((speed * period_s / metres_per_row - 4.0) / 8.0, 0.0, 1.0)
 
-        swell = 1.0 + 0.08 * resolved * np.cos(2.0 * math.pi * behind_crest)
-        sea_fraction = np.clip((rows - horizon) / (shoreline - horizon), 0.0, 1.0) ** 0.7
+        swell = 1.0 + 0.12 * resolved * np.cos(2.0 * math.pi * behind_crest)
+        sea_fraction = np.clip(depression / edge, 0.0, 1.0) ** 0.7
         sea = _blend(cam.sea_far_rgb, cam.sea_near_rgb, sea_fraction) * swell[:, np.newaxis]
-
         foam = _foam(cam, seaward, behind_crest, resolved, wave_phase)
-        land = np.clip(landward + 0.5, 0.0, 1.0)  # one-row soft waterline
         sea_colour = _blend(sea, _FOAM_RGB, foam) * (1.0 - land)[:, np.newaxis]
-        wet_rows = 0.025 * self.height
-        wetness = 1.0 / (1.0 + np.exp(np.minimum((landward - wet_rows) / (0.2 * wet_rows), 50.0)))
+
+        landward = waterline - beach_y
+        wetness = 1.0 / (1.0 + np.exp(np.clip((landward - cam.wet_band_m)
+                                              / (0.2 * cam.wet_band_m), -50.0, 50.0)))
         sand_weight = land * (1.0 - _WET_SAND_DARKENING * wetness)
+        # The sky's entry: no sea, the base layer as it is.
+        sea_colour = np.vstack([sea_colour, np.zeros((1, 3))])
+        sand_weight = np.append(sand_weight, 1.0)
         return sea_colour.astype(np.float32), sand_weight.astype(np.float32)
 
 

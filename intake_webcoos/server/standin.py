@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import secrets
 import socket
 import threading
@@ -15,8 +16,10 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
+from ..geometry import CameraGeometry
 from .api_origin import API_PREFIX, api_app
 from .archive import DEFAULT_DAYLIGHT, DEFAULT_SPAN_DAYS, DEFAULT_SPAN_END, Archive, Holdings
+from .cameras import CAMERAS
 from .faults import Faults
 from .file_origin import files_app
 from .files import FileBodies
@@ -390,6 +393,43 @@ class StandIn:
         if found is None:
             raise KeyError(f"no file of this stand-in at {url}")
         return found
+
+    def geometry(self, slug: str, when: Any = None) -> CameraGeometry:
+        """The true geometry of the camera whose stills are rendered for `slug`.
+
+        Write it for others with ``.save(path)``.
+
+        Parameters
+        ----------
+        slug : str
+            A camera of the stand-in.
+        when : datetime or str, optional
+            For a camera that changes resolution, the time of the frames (the
+            size before the change by default).
+
+        Returns
+        -------
+        CameraGeometry
+            In the scene's frame (``x`` alongshore, ``y`` seaward, ``z`` up from
+            mean sea level, origin on the mean-tide waterline), for the stills'
+            frame size, with the latitude and longitude of the frame's origin
+            placed so that the camera stands at the position the API lists.
+
+        Raises
+        ------
+        KeyError
+            If the stand-in has no camera `slug`.
+        """
+        spec = next((camera for camera in CAMERAS if camera.slug == slug), None)
+        if spec is None:
+            raise KeyError(slug)
+        epoch = _epoch(when)
+        size = self.bodies.frame_size(slug, -np.inf if epoch is None else epoch)
+        geometry = self.bodies.renderer.geometry(slug, *size)
+        at_camera = dataclasses.replace(geometry, latitude=spec.latitude,
+                                        longitude=spec.longitude)
+        longitude, latitude = at_camera.local_to_lonlat(-geometry.x, -geometry.y)
+        return dataclasses.replace(geometry, latitude=float(latitude), longitude=float(longitude))
 
     def asset_json(self, slug: str) -> dict[str, Any]:
         obj = self.state.payloads.asset(slug, self.state.variants)
