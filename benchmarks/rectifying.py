@@ -25,6 +25,7 @@ import pandas as pd
 from intake_webcoos import open_images
 from intake_webcoos.geometry import CameraGeometry
 from intake_webcoos.rectify import Grid
+from intake_webcoos.server.scene import SceneRenderer
 
 from .harness import TOKEN, median_time, peak_rss_mib
 
@@ -35,15 +36,13 @@ HOUR = ("2025-09-15T18:00:00Z", "2025-09-15T18:59:59Z")
 
 
 def geometry(width: int, height: int) -> CameraGeometry:
-    """The camera model of the stand-in's frames of this size."""
-    return CameraGeometry(width=width, height=height, cx=(width - 1) / 2, cy=(height - 1) / 2,
-                          fx=0.9 * width, fy=0.9 * width, x=0.0, y=0.0, z=20.0,
-                          azimuth=0.0, tilt=78.0, roll=0.0)
+    """The true camera model of the stand-in's frames of this size."""
+    return SceneRenderer(width, height).geometry(CAMERA)
 
 
 def grid() -> Grid:
-    """200 m x 200 m at 0.5 m, in front of the camera."""
-    return Grid(-100.0, 100.0, 40.0, 240.0, 0.5)
+    """200 m x 200 m at 0.5 m: the beach and surf zone in front of the camera."""
+    return Grid(-130.0, 70.0, -100.0, 100.0, 0.5)
 
 
 class _Sink:

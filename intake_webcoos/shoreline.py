@@ -15,7 +15,13 @@ Turner and Kingston 2007) and in CoastSnap (Harley et al. 2019):
    dimension, one per alongshore cell), the sand/water boundary that
    misclassifies the fewest cells (a one-step fit, robust to isolated noisy
    cells), placed where the contrast crosses the threshold between the two
-   cells either side of it (linear interpolation).
+   cells either side of it (linear interpolation);
+4. the same fit again within ``window`` metres of that boundary, with the
+   threshold half-way between the median contrast of the sand and of the water
+   there: the image-wide threshold sits between *dry* sand and *open* water,
+   while at the waterline wet sand meets foamy water, and an edge blurred over a
+   pixel or two (a few metres of a distant beach) is crossed at its middle by
+   the local half-way level.
 
 Which end of the transects is the sea is found per image (the side where the
 water cells lie), or given with ``sea=``.
@@ -36,6 +42,8 @@ References
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -67,36 +75,56 @@ def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
     return float((edges[best[0] + 1] + edges[best[-1] + 1]) / 2)
 
 
-def transitions(contrast: np.ndarray, position: np.ndarray, threshold: float,
-                sea_low: bool) -> np.ndarray:
-    """Where each row of ``contrast`` (transects) goes from water to land, in ``position``.
+def _step(contrast: np.ndarray, position: np.ndarray, threshold: np.ndarray,
+          valid: np.ndarray) -> np.ndarray:
+    """The water-to-land boundary of each transect (row) with the fewest misclassified cells.
 
-    ``contrast`` is ``(transects, cells)`` along increasing ``position``; cells
-    above ``threshold`` are land.  NaN for a transect without both classes.
+    Rows run from the sea; ``threshold`` has one value per row.  The boundary is
+    placed where the contrast crosses the threshold between the cells either
+    side of it; NaN for a row without valid cells of both classes.
     """
-    land = contrast > threshold
-    valid = np.isfinite(contrast)
-    if not sea_low:  # walk every transect from the sea
-        contrast, land, valid, position = (a[..., ::-1] for a in (contrast, land, valid,
-                                                                  position))
-    # Errors of a boundary after cell k: land cells before it plus water cells after it.
-    land_before = np.cumsum(land & valid, axis=-1)
-    water_after = np.sum(~land & valid, axis=-1, keepdims=True) - np.cumsum(~land & valid,
-                                                                            axis=-1)
-    errors = (land_before + water_after)[:, :-1]
-    k = np.argmin(errors, axis=-1)
+    land = (contrast > threshold[:, None]) & valid
+    water = ~land & valid
+    # Errors of a boundary after cell k: land cells up to k plus water cells after it.
+    errors = np.cumsum(land, axis=-1) + water.sum(axis=-1, keepdims=True) - np.cumsum(
+        water, axis=-1)
+    k = np.argmin(errors[:, :-1], axis=-1)
     rows = np.arange(len(k))
     a, b = contrast[rows, k], contrast[rows, k + 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         fraction = np.clip((threshold - a) / (b - a), 0.0, 1.0)
     fraction = np.where(np.isfinite(fraction), fraction, 0.5)  # a NaN neighbour: midway
     found = position[k] + fraction * (position[k + 1] - position[k])
-    both = (land & valid).any(axis=-1) & (~land & valid).any(axis=-1)
-    return np.where(both, found, np.nan)
+    return np.where(land.any(axis=-1) & water.any(axis=-1), found, np.nan)
 
 
-def _one_image(contrast: np.ndarray, position: np.ndarray, sea: str | None,
-               bins: int) -> tuple[np.ndarray, float]:
+def transitions(contrast: np.ndarray, position: np.ndarray, threshold: float,
+                sea_low: bool, window: float) -> np.ndarray:
+    """Where each row of ``contrast`` (transects) goes from water to land, in ``position``.
+
+    ``contrast`` is ``(transects, cells)`` along increasing ``position``; cells
+    above ``threshold`` are land.  The boundary found with ``threshold`` is then
+    refined with the threshold half-way between the median sand and water
+    contrast within ``window`` of it (0: no refinement).
+    """
+    if not sea_low:  # walk every transect from the sea
+        contrast, position = contrast[:, ::-1], position[::-1]
+    valid = np.isfinite(contrast)
+    found = _step(contrast, position, np.full(len(contrast), threshold), valid)
+    if window <= 0:
+        return found
+    near = valid & (np.abs(position - found[:, None]) <= window)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a class absent nearby: kept global
+        sand = np.nanmedian(np.where(near & (contrast > threshold), contrast, np.nan), -1)
+        water = np.nanmedian(np.where(near & (contrast <= threshold), contrast, np.nan), -1)
+    local = np.where(np.isfinite(sand + water), (sand + water) / 2, threshold)
+    refined = _step(contrast, position, local, near)
+    return np.where(np.isfinite(refined), refined, found)
+
+
+def _one_image(contrast: np.ndarray, position: np.ndarray, sea: str | None, bins: int,
+               window: float) -> tuple[np.ndarray, float]:
     """Shoreline positions (one per transect) and the threshold of one image."""
     threshold = otsu_threshold(contrast, bins)
     if np.isnan(threshold):
@@ -108,11 +136,11 @@ def _one_image(contrast: np.ndarray, position: np.ndarray, sea: str | None,
             np.where(land == 1, across, np.nan))
     else:
         sea_low = sea == "low"
-    return transitions(contrast, position, threshold, bool(sea_low)), threshold
+    return transitions(contrast, position, threshold, bool(sea_low), window), threshold
 
 
 def shoreline(obj: xr.Dataset | xr.DataArray, cross_shore: str = "x_world", *,
-              sea: str | None = None, bins: int = 256) -> xr.DataArray:
+              sea: str | None = None, window: float = 5.0, bins: int = 256) -> xr.DataArray:
     """The shoreline of a rectified colour image: cross-shore position per alongshore cell.
 
     Parameters
@@ -127,6 +155,9 @@ def shoreline(obj: xr.Dataset | xr.DataArray, cross_shore: str = "x_world", *,
     sea : {None, "low", "high"}
         The end of the transects where the sea is (low or high coordinates);
         None finds it in each image.
+    window : float
+        Half-width, in metres, of the stretch of each transect around the first
+        boundary where the local sand and water contrast refine it (0: none).
     bins : int
         Bins of the contrast histogram Otsu's threshold is chosen from.
 
@@ -157,7 +188,8 @@ def shoreline(obj: xr.Dataset | xr.DataArray, cross_shore: str = "x_world", *,
         _one_image, contrast, input_core_dims=[[along, cross_shore]],
         output_core_dims=[[along], []], vectorize=True, dask="parallelized",
         output_dtypes=[float, float],
-        kwargs={"position": image[cross_shore].values, "sea": sea, "bins": bins})
+        kwargs={"position": image[cross_shore].values, "sea": sea, "bins": bins,
+                "window": window})
     position = position.drop_vars([c for c in position.coords
                                    if cross_shore in position[c].dims or c in ("longitude",
                                                                                "latitude")])

@@ -1,9 +1,10 @@
 """Rectified products (rectify.py): plan views and transects in metres.
 
-Frames come from the stand-in over loopback; the camera model is
-``SKETCH``, a camera fitted to the session stand-in's 320x180 stills, so the
-sampling is checked against an independent bilinear interpolation
-(``scipy.ndimage.map_coordinates``) at the pixels the geometry projects to.
+Frames come from the stand-in over loopback.  The sampling is checked with
+``SKETCH``, a camera of arbitrary angles for 320x180 frames, against an
+independent bilinear interpolation (``scipy.ndimage.map_coordinates``) at the
+pixels the geometry projects to; the stand-in's own camera (it renders a 3-D
+beach through it) checks that the beach lands where the truth says.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 import dask
 import dask.array
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from scipy import ndimage
@@ -195,3 +197,25 @@ def test_a_geometry_file_is_read(tmp_path, minutes):
     expected = world_timestack(minutes["image"], [(0, 20), (0, 40)], SKETCH, spacing=1.0)
     with dask.config.set(scheduler="synchronous"):
         xr.testing.assert_identical(stack.compute(), expected.compute())
+
+
+def test_the_stand_in_beach_lands_where_its_geometry_says(standin, minutes):
+    """The stand-in renders through a known camera: rectified with it, sand lies landward of
+    the true waterline and water seaward, and a world transect crosses it there."""
+    geometry, renderer = standin.geometry(CAMERA), standin.bodies.renderer
+    when = pd.Timestamp(minutes["time"].values[0]).tz_localize("UTC").to_pydatetime()
+    z, waterline = renderer.tide_level(CAMERA, when), renderer.waterline(CAMERA, when)
+    plan = rectify(minutes["image"].isel(time=0), geometry, dict(
+        x=(-75, 15), y=(waterline - 25, waterline + 25), spacing=0.5), z=z)
+    reddish = (plan.sel(band="red") > plan.sel(band="blue")).where(plan.notnull().all("band"))
+    landward = reddish.sel(y_world=slice(None, waterline - 5))
+    seaward = reddish.sel(y_world=slice(waterline + 5, None))
+    assert landward.count() > 5000 and seaward.count() > 5000
+    assert landward.mean() > 0.99 and seaward.mean() < 0.01
+    line = [(-30.0, waterline - 20), (-30.0, waterline + 20)]
+    stack = world_timestack(minutes["image"].isel(time=[0]), line, geometry, spacing=0.5, z=z)
+    np.testing.assert_allclose(stack["y_world"].values, waterline - 20 + stack["distance"].values)
+    assert (stack["x_world"] == -30).all() and stack.sizes["distance"] == 81
+    profile = (stack.sel(band="red") - stack.sel(band="blue")).values[0]
+    crossing = stack["y_world"].values[np.flatnonzero(profile < 0)[0]]
+    assert abs(crossing - waterline) < 3  # a few metres: a pixel row at 320x180

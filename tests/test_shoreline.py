@@ -9,10 +9,15 @@ rectified 10-minute time-exposures against the true waterline over a tidal cycle
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
+from intake_webcoos import open_images
+from intake_webcoos.server import StandIn
 from intake_webcoos.shoreline import otsu_threshold, shoreline
+
+from .helpers import CAMERA, STILLS, TOKEN
 
 SAND, WATER = np.array([190.0, 170.0, 128.0]), np.array([48.0, 110.0, 132.0])
 
@@ -92,3 +97,41 @@ def test_wrong_inputs_say_what_is_expected():
         shoreline(image.isel(band=[1]))
     with pytest.raises(ValueError, match="sea must be"):
         shoreline(image, sea="left")
+
+
+# -- on the stand-in: the truth is known -------------------------------------------------------
+#: Seven 10-minute windows spread over one M2 tidal cycle (12.42 h), in daylight.
+CYCLE = pd.Timestamp("2025-09-10T17:00Z") + pd.to_timedelta(np.arange(7) * 12.42 / 7, "h")
+#: The beach in front of the stand-in camera, 0.5 m cells (x alongshore, y seaward).
+BEACH = dict(x=(-75, 15), y=(-35, 35), spacing=0.5)
+
+
+@pytest.fixture(scope="module")
+def large_standin():
+    """A stand-in with 1280x720 stills, opened at scale 1/2 below (640x360)."""
+    with StandIn(token=TOKEN, frame_size=(1280, 720)) as s:
+        yield s
+
+
+def test_shoreline_of_rectified_timexes_is_within_two_cells_of_the_waterline(large_standin):
+    """Over a tidal cycle, every transect's shoreline lies within 1 m of the true waterline.
+
+    Each 10-minute timex is rectified onto the plane of the tide level at the
+    middle of its window (the waterline lies on that plane), and compared with
+    the waterline then.
+    """
+    renderer, geometry = large_standin.bodies.renderer, large_standin.geometry(CAMERA)
+    excursion = []
+    for start in CYCLE.floor("min"):
+        middle = (start + pd.Timedelta("5min")).to_pydatetime()
+        cube = open_images(CAMERA, STILLS, start, start + pd.Timedelta("9min59s"), scale=1 / 2,
+                           token=TOKEN, base_url=large_standin.api_url)
+        assert cube.sizes["time"] == 10 and cube.sizes["x"] == 640
+        plan = cube.webcoos.timex().webcoos.rectify(
+            geometry, BEACH, z=renderer.tide_level(CAMERA, middle))
+        found = plan.webcoos.shoreline("y_world").values
+        truth = renderer.waterline(CAMERA, middle)
+        excursion.append(truth)
+        assert found.size == 181 and np.isfinite(found).all()
+        assert np.abs(found - truth).max() <= 2 * 0.5, (start, truth, found)
+    assert np.ptp(excursion) > 30  # the waterline crossed the beach
