@@ -2,7 +2,8 @@
 
 Cameras (as a table and two maps), an inventory, one day of elements, one hour
 of frames as a lazy cube, then a timex, a brightest image and a timestack,
-written as PNG pictures with a short Markdown report.
+written as PNG pictures with a short Markdown report, and the camera's
+geometry as a JSON file.
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ def run_demo(output: str | Path, *, frame_size: tuple[int, int] = (1280, 720),
     ----------
     output : path
         Folder for ``cameras.png``, ``camera.png``, ``timex.png``,
-        ``brightest.png``, ``timestack.png``, ``frame.png`` and ``report.md``
-        (created if needed).
+        ``brightest.png``, ``timestack.png``, ``frame.png``, ``geometry.json``
+        (the camera's :class:`~intake_webcoos.geometry.CameraGeometry`) and
+        ``report.md`` (created if needed).
     frame_size : (width, height)
         Size of the stand-in's stills.
     echo : callable
@@ -74,6 +76,10 @@ def run_demo(output: str | Path, *, frame_size: tuple[int, int] = (1280, 720),
         _cameras(client, out, step)
         cube = _catalogue_and_cube(client, s, step)
         _products(cube, out, step)
+        with step(f"camera geometry of {CAMERA}") as r:
+            # The stand-in's true geometry, for rectifying its frames to metres.
+            s.geometry(CAMERA).save(out / "geometry.json")
+            r.append("geometry.json")
     finally:
         s.stop()
     _report(out, step.rows, cube)

@@ -4,33 +4,31 @@
 with the conventions of the CIRN Quantitative Coastal Imaging toolbox
 (Bruder and Brodie, 2020), in degrees instead of CIRN's radians.
 
-Field mapping
--------------
-The attributes have readable names; files (JSON or YAML) use CIRN's names:
+**Field mapping.** The attributes have readable names; files (JSON or YAML) use CIRN's names:
 
-============  ===============  ==================================================
-attribute     file field       meaning
-============  ===============  ==================================================
-width         intrinsics.NU    image width, pixels
-height        intrinsics.NV    image height, pixels
-cx            intrinsics.c0U   principal point, column (pixels)
-cy            intrinsics.c0V   principal point, row (pixels)
-fx            intrinsics.fx    focal length along rows, pixels
-fy            intrinsics.fy    focal length along columns, pixels
-k1, k2, k3    intrinsics.d1-3  radial distortion coefficients
-p1, p2        intrinsics.t1-2  tangential distortion coefficients
-x, y, z       extrinsics.x-z   camera position in the local frame, metres
-azimuth       extrinsics.azimuth  view direction, degrees clockwise from +y
-tilt          extrinsics.tilt  degrees from nadir: 0 straight down, 90 horizontal
-roll          extrinsics.swing degrees of rotation about the view axis
-latitude      origin.latitude  of the local frame's origin (optional)
-longitude     origin.longitude of the local frame's origin (optional)
-bearing       origin.bearing   compass bearing of the local +y axis (default 0)
-name          name             free text (optional)
-============  ===============  ==================================================
+============  ======================  ==================================================
+attribute     file field              meaning
+============  ======================  ==================================================
+width         intrinsics.NU           image width, pixels
+height        intrinsics.NV           image height, pixels
+cx            intrinsics.c0U          principal point, column (pixels)
+cy            intrinsics.c0V          principal point, row (pixels)
+fx            intrinsics.fx           focal length, horizontal, pixels
+fy            intrinsics.fy           focal length, vertical, pixels
+k1, k2, k3    intrinsics.d1, d2, d3   radial distortion coefficients
+p1, p2        intrinsics.t1, t2       tangential distortion coefficients
+x, y, z       extrinsics.x, y, z      camera position in the local frame, metres
+azimuth       extrinsics.azimuth      view direction, degrees clockwise from +y
+tilt          extrinsics.tilt         degrees from nadir: 0 straight down, 90 horizontal
+roll          extrinsics.swing        degrees of rotation about the view axis
+latitude      origin.latitude         of the local frame's origin (optional)
+longitude     origin.longitude        of the local frame's origin (optional)
+bearing       origin.bearing          compass bearing of the local +y axis (default 0)
+name          name                    free text (optional)
+============  ======================  ==================================================
 
-Conventions
------------
+**Conventions.**
+
 * The local frame is right-handed and metric: ``z`` is up (elevation above
   the datum), and ``+y`` points along the compass bearing ``bearing`` (north
   by default, when ``+x`` is east).

@@ -22,6 +22,7 @@ from intake_webcoos.api.sync import Client
 from intake_webcoos.cli import cli_message, main
 from intake_webcoos.download import RUNS
 from intake_webcoos.errors import InvalidTokenError, MissingTokenError
+from intake_webcoos.geometry import CameraGeometry
 from intake_webcoos.server import Faults
 
 from .helpers import (
@@ -241,6 +242,8 @@ def test_demo_command(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "| timex (mean over the hour) |" in report
     assert "| map of the cameras |" in report and "| map around waikiki_sheraton" in report
+    geometry = CameraGeometry.load(tmp_path / "geometry.json")
+    assert (geometry.name, geometry.width, geometry.height) == ("waikiki_sheraton", 320, 180)
     assert "![cameras](cameras.png)" in report and "![camera](camera.png)" in report
     for name in ("cameras.png", "camera.png"):
         with Image.open(tmp_path / name) as picture:

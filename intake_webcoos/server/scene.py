@@ -24,9 +24,7 @@ Cameras stand 10-40 m above the datum, 80 +/- 3 degrees from nadir (so that
 the horizon is in a 16:9 frame with ``fx`` about the width), and look roughly
 seaward.
 
-Rendering
----------
-The beach does not change alongshore, so the colour of a pixel depends only on
+**Rendering.** The beach does not change alongshore, so the colour of a pixel depends only on
 the angle its ray comes down at in the cross-shore ``(y, z)`` plane, its
 *depression* ``atan2(-dz, dy)``: the ray meets a horizontal plane of height
 ``h`` at ``y = y_camera + (z_camera - h) / tan(depression)``, and the beach
