@@ -226,10 +226,15 @@ def _levels(z: float | ArrayLike | xr.DataArray, image: xr.DataArray) -> float |
     if "time" not in image.dims:
         raise ValueError("z may be one value per time only for images with a time dimension")
     if isinstance(z, xr.DataArray) and "time" in z.coords:
-        z = z.astype(float).interp(time=image["time"])
-        if z.dims != ("time",) or z.isnull().any():
+        # On nanoseconds: xarray's interp gives NaN between datetime64 units (us vs ns).
+        known, wanted = (np.asarray(t, dtype="datetime64[ns]").astype(np.int64)
+                         for t in (z["time"].values, image["time"].values))
+        if z.dims != ("time",) or wanted.min() < known.min() or wanted.max() > known.max():
             raise ValueError("z along time must cover the image's times (and have no other "
                              "dimension)")
+        order = np.argsort(known)
+        z = xr.DataArray(np.interp(wanted, known[order], z.values.astype(float)[order]),
+                         dims="time")
     else:
         z = xr.DataArray(np.asarray(z, dtype=float), dims="time")
         if z.ndim != 1 or z.sizes["time"] != image.sizes["time"]:
