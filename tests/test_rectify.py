@@ -151,6 +151,10 @@ def test_z_per_time_projects_each_frame_onto_its_own_plane(minutes):
     seconds = (minutes["time"] - minutes["time"][0]).values / np.timedelta64(1, "s")
     np.testing.assert_allclose(rectify(minutes["image"], SKETCH, GRID, z=record)["z"].values,
                                -1.0 + 4.0 * seconds / seconds[-1])
+    # Times of another unit (pandas makes microseconds) are interpolated the same.
+    in_us = record.assign_coords(time=record["time"].values.astype("datetime64[us]"))
+    np.testing.assert_allclose(rectify(minutes["image"], SKETCH, GRID, z=in_us)["z"].values,
+                               -1.0 + 4.0 * seconds / seconds[-1])
     with pytest.raises(ValueError, match="cover"):
         rectify(minutes["image"], SKETCH, GRID, z=record.isel(time=[1]))
 
