@@ -67,47 +67,20 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import geometry_files
 from .errors import GeometryError
+from .geometry_files import FIELDS, finite, invalid
 
 __all__ = ["CameraGeometry"]
-
-#: (attribute, file section or "" for the top level, CIRN name, default or _REQUIRED)
-_REQUIRED = object()
-_FIELDS: tuple[tuple[str, str, str, Any], ...] = (
-    ("width", "intrinsics", "NU", _REQUIRED),
-    ("height", "intrinsics", "NV", _REQUIRED),
-    ("cx", "intrinsics", "c0U", _REQUIRED),
-    ("cy", "intrinsics", "c0V", _REQUIRED),
-    ("fx", "intrinsics", "fx", _REQUIRED),
-    ("fy", "intrinsics", "fy", _REQUIRED),
-    ("k1", "intrinsics", "d1", 0.0),
-    ("k2", "intrinsics", "d2", 0.0),
-    ("k3", "intrinsics", "d3", 0.0),
-    ("p1", "intrinsics", "t1", 0.0),
-    ("p2", "intrinsics", "t2", 0.0),
-    ("x", "extrinsics", "x", _REQUIRED),
-    ("y", "extrinsics", "y", _REQUIRED),
-    ("z", "extrinsics", "z", _REQUIRED),
-    ("azimuth", "extrinsics", "azimuth", _REQUIRED),
-    ("tilt", "extrinsics", "tilt", _REQUIRED),
-    ("roll", "extrinsics", "swing", _REQUIRED),
-    ("latitude", "origin", "latitude", None),
-    ("longitude", "origin", "longitude", None),
-    ("bearing", "origin", "bearing", 0.0),
-)
-_SECTIONS = ("intrinsics", "extrinsics", "origin")
-_FILE_NAME = {attribute: f"{section}.{key}" for attribute, section, key, _ in _FIELDS}
 
 # WGS84, for the radii of curvature of the local tangent plane.
 _WGS84_A = 6_378_137.0
@@ -182,26 +155,26 @@ class CameraGeometry:
     name: str | None = None
 
     def __post_init__(self) -> None:
-        for attribute, _, _, default in _FIELDS:
+        for attribute, _, _, default in FIELDS:
             value = getattr(self, attribute)
             if value is None and default is None:
                 continue
-            object.__setattr__(self, attribute, _finite(attribute, value))
+            object.__setattr__(self, attribute, finite(attribute, value))
         for attribute in ("width", "height"):
             value = getattr(self, attribute)
             if value != int(value) or value < 1:
-                raise _invalid(attribute, "must be a whole number of pixels, at least 1", value)
+                raise invalid(attribute, "must be a whole number of pixels, at least 1", value)
             object.__setattr__(self, attribute, int(value))
         for attribute in ("fx", "fy"):
             if getattr(self, attribute) <= 0:
-                raise _invalid(attribute, "must be positive", getattr(self, attribute))
+                raise invalid(attribute, "must be positive", getattr(self, attribute))
         if (self.latitude is None) != (self.longitude is None):
             raise GeometryError("give both latitude and longitude (origin.latitude and "
                                 "origin.longitude) of the local frame's origin, or neither")
         if self.latitude is not None and not -90 <= self.latitude <= 90:
-            raise _invalid("latitude", "must be between -90 and 90 degrees", self.latitude)
+            raise invalid("latitude", "must be between -90 and 90 degrees", self.latitude)
         if self.name is not None and not isinstance(self.name, str):
-            raise _invalid("name", "must be a string", self.name)
+            raise invalid("name", "must be a string", self.name)
 
     # -- matrices -----------------------------------------------------------
     @functools.cached_property
@@ -364,9 +337,9 @@ class CameraGeometry:
         CameraGeometry
             Same extrinsics; size, principal point and focal lengths scaled.
         """
-        factor = _finite("factor", factor)
+        factor = finite("factor", factor)
         if factor <= 0:
-            raise _invalid("factor", "must be positive", factor)
+            raise invalid("factor", "must be positive", factor)
 
         def size(pixels: int) -> int:
             # round() first: 1280 * (1/3) must not become 427 by a last-bit excess.
@@ -437,16 +410,10 @@ class CameraGeometry:
         cos, sin = math.cos(bearing), math.sin(bearing)
         return a * cos + b * sin, b * cos - a * sin
 
-    # -- files ----------------------------------------------------------------
+    # -- files (geometry_files.py) ---------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The geometry as a JSON-ready dict with CIRN's field names (angles in degrees)."""
-        out: dict[str, Any] = {} if self.name is None else {"name": self.name}
-        for section in _SECTIONS:
-            values = {key: getattr(self, attribute) for attribute, where, key, _ in _FIELDS
-                      if where == section and getattr(self, attribute) is not None}
-            if section != "origin" or self.latitude is not None or self.bearing != 0:
-                out[section] = values
-        return out
+        return geometry_files.to_dict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CameraGeometry:
@@ -459,35 +426,11 @@ class CameraGeometry:
         GeometryError
             Naming the field (``intrinsics.fx``...) that is missing, unknown or invalid.
         """
-        if not isinstance(data, Mapping):
-            raise GeometryError(f"a camera geometry must be a mapping, not {type(data).__name__}")
-        _refuse_unknown("", data, {"name", *_SECTIONS})
-        values: dict[str, Any] = {"name": data.get("name")}
-        for section in _SECTIONS:
-            part = data.get(section, {})
-            if not isinstance(part, Mapping):
-                raise GeometryError(f"camera geometry field {section!r} must be a mapping of "
-                                    f"fields, not {type(part).__name__}")
-            fields = [(attribute, key, default) for attribute, where, key, default in _FIELDS
-                      if where == section]
-            _refuse_unknown(section, part, {key for _, key, _ in fields})
-            for attribute, key, default in fields:
-                if key not in part and default is _REQUIRED:
-                    raise GeometryError(f"camera geometry field '{section}.{key}' is missing "
-                                        f"({attribute}: {_MEANING[attribute]})")
-                values[attribute] = part.get(key, default)
-        return cls(**values)
+        return cls(**geometry_files.from_dict(data))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the geometry to `path`: YAML if it ends in ``.yaml`` or ``.yml``, else JSON."""
-        path = Path(path)
-        if _is_yaml(path):
-            import yaml
-
-            text = yaml.safe_dump(self.to_dict(), sort_keys=False)
-        else:
-            text = json.dumps(self.to_dict(), indent=2) + "\n"
-        path.write_text(text, encoding="utf-8")
+        geometry_files.write(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> CameraGeometry:
@@ -500,56 +443,8 @@ class CameraGeometry:
         FileNotFoundError
             If there is no file at `path`.
         """
-        path = Path(path)
-        text = path.read_text(encoding="utf-8")
-        if _is_yaml(path):
-            import yaml
-
-            parse, parse_errors = yaml.safe_load, (yaml.YAMLError,)
-        else:
-            parse, parse_errors = json.loads, (ValueError,)
-        try:
-            data = parse(text)
-        except parse_errors as exc:
-            raise GeometryError(f"{path} is not a readable camera geometry file: {exc}") from None
+        data = geometry_files.read(path)
         try:
             return cls.from_dict(data)
         except GeometryError as exc:
             raise GeometryError(f"{path}: {exc}") from None
-
-
-_MEANING = {
-    "width": "image width in pixels", "height": "image height in pixels",
-    "cx": "principal point column", "cy": "principal point row",
-    "fx": "focal length in pixels", "fy": "focal length in pixels",
-    "x": "camera x in metres", "y": "camera y in metres", "z": "camera elevation in metres",
-    "azimuth": "degrees clockwise from +y",
-    "tilt": "degrees from nadir", "roll": "degrees about the view axis",
-}
-
-
-def _is_yaml(path: Path) -> bool:
-    return path.suffix.lower() in (".yaml", ".yml")
-
-
-def _invalid(attribute: str, why: str, value: Any) -> GeometryError:
-    where = _FILE_NAME.get(attribute)
-    named = f"{attribute!r} (file field '{where}')" if where else repr(attribute)
-    return GeometryError(f"camera geometry field {named} {why}, not {value!r}")
-
-
-def _finite(attribute: str, value: Any) -> float:
-    """`value` as a finite float, else a GeometryError naming the field."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise _invalid(attribute, "must be a number", value)
-    if not math.isfinite(value):
-        raise _invalid(attribute, "must be finite", value)
-    return float(value)
-
-
-def _refuse_unknown(section: str, part: Mapping[str, Any], known: set[str]) -> None:
-    unknown = sorted(set(part) - known)
-    if unknown:
-        where = f"{section}.{unknown[0]}" if section else unknown[0]
-        raise GeometryError(f"unknown camera geometry field {where!r}; the fields of "
-                            f"{section or 'a geometry'} are {', '.join(sorted(known))}")
