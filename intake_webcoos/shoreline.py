@@ -139,6 +139,19 @@ def _one_image(contrast: np.ndarray, position: np.ndarray, sea: str | None, bins
     return transitions(contrast, position, threshold, bool(sea_low), window), threshold
 
 
+def _alongshore(image: xr.DataArray, cross_shore: str, sea: str | None) -> str:
+    """The alongshore dimension of a rectified colour image, or a ValueError saying why not."""
+    if sea not in SEA:
+        raise ValueError(f"sea must be None, 'low' or 'high', not {sea!r}")
+    world = [d for d in image.dims if d in ("x_world", "y_world")]
+    if cross_shore not in world or len(world) != 2:
+        raise ValueError(f"cross_shore must be one of the plan view's dimensions "
+                         f"x_world, y_world (not {cross_shore!r}): rectify the image first")
+    if "band" not in image.dims or not {"red", "blue"} <= set(image["band"].values.tolist()):
+        raise ValueError("the shoreline needs a colour image with bands red and blue")
+    return next(d for d in world if d != cross_shore)
+
+
 def shoreline(obj: xr.Dataset | xr.DataArray, cross_shore: str = "x_world", *,
               sea: str | None = None, window: float = 5.0, bins: int = 256) -> xr.DataArray:
     """The shoreline of a rectified colour image: cross-shore position per alongshore cell.
@@ -171,15 +184,7 @@ def shoreline(obj: xr.Dataset | xr.DataArray, cross_shore: str = "x_world", *,
         docstring.
     """
     image = _image(obj)
-    if sea not in SEA:
-        raise ValueError(f"sea must be None, 'low' or 'high', not {sea!r}")
-    world = [d for d in image.dims if d in ("x_world", "y_world")]
-    if cross_shore not in world or len(world) != 2:
-        raise ValueError(f"cross_shore must be one of the plan view's dimensions "
-                         f"x_world, y_world (not {cross_shore!r}): rectify the image first")
-    if "band" not in image.dims or not {"red", "blue"} <= set(image["band"].values.tolist()):
-        raise ValueError("the shoreline needs a colour image with bands red and blue")
-    along = next(d for d in world if d != cross_shore)
+    along = _alongshore(image, cross_shore, sea)
     contrast = image.sel(band="red").astype(np.float32) - image.sel(band="blue")
     contrast = contrast.drop_vars("band", errors="ignore")
     if contrast.chunks:
