@@ -11,6 +11,7 @@ from pathlib import Path
 from . import cases, pixels
 from .cases import FULL, QUICK, Results, Sizes, timestamp
 from .harness import Server, machine
+from .rectifying import rectifying
 
 
 def run_all(sizes: Sizes) -> Results:
@@ -30,6 +31,7 @@ def run_all(sizes: Sizes) -> Results:
             pixels.day_of_products(server, sizes, results)
             pixels.memory(server, sizes, results)
             pixels.graph(server, sizes, results)
+            rectifying(server, sizes, results)
         pixels.cli_start(results)
     finally:
         server.stop()

@@ -40,6 +40,8 @@ class Sizes:
     day_days: int
     repeat: int
     frame_size: tuple[int, int]
+    #: Frames rectified in the two memory runs of case 12.
+    rectify_frames: tuple[int, int] = (60, 240)
 
     @property
     def span_days(self) -> int:
@@ -49,7 +51,7 @@ class Sizes:
 FULL = Sizes(listing_days=30, downloads=500, decode_frames=500, memory_frames=(500, 2000),
              day_days=1, repeat=3, frame_size=(1280, 720))
 QUICK = Sizes(listing_days=2, downloads=20, decode_frames=20, memory_frames=(20, 40),
-              day_days=1, repeat=1, frame_size=(320, 180))
+              day_days=1, repeat=1, frame_size=(320, 180), rectify_frames=(10, 20))
 
 
 @dataclass

@@ -9,7 +9,8 @@ Everything comes from a fresh :class:`~intake_webcoos.server.StandIn` with
 640x360 stills: one hour of one-minute stills of ``waikiki_sheraton`` for the
 single-image products, the daylight of one day at 5-minute steps for the tide
 timestack, one two-minute video clip sampled at 2 Hz for the wave timestack,
-and its camera list for the maps of the cameras (drawn as the demo draws them).
+its camera list for the maps of the cameras (drawn as the demo draws them), and
+a tidal cycle of stills every 2 minutes for the shoreline in metres.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ TRANSECT_X = FRAME_SIZE[0] // 2
 
 FIGURES = ("frame.png", "timex.png", "variance.png", "brightest.png", "darkest.png",
            "timex_10min.png", "timestack.png", "wave_timestack.png", "cameras.png",
-           "camera.png")
+           "camera.png", "plan_view.png", "shoreline.png")
+#: The plan-view grid of the rectified pictures (stand-in frame: x alongshore, y seaward).
+BEACH = dict(x=(-75, 15), y=(-35, 35), spacing=0.5)
+#: One M2 tidal cycle of daylight, one still every 2 minutes, for the shoreline.
+TIDAL_CYCLE = ("2025-09-10T17:00:00Z", "2025-09-11T05:25:00Z")
 
 
 def _png(array: np.ndarray, path: Path) -> None:
@@ -115,6 +120,47 @@ def _figure_wave_timestack(clip, out: Path) -> None:
     plt.close(fig)
 
 
+def _figure_plan_view(cube, geometry, out: Path) -> None:
+    """The timex of the hour as the camera sees it, next to its plan view in metres."""
+    import matplotlib.pyplot as plt
+
+    timex = cube.webcoos.timex().compute()
+    plan = timex.webcoos.rectify(geometry, BEACH)
+    fig, (oblique, above) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained",
+                                         width_ratios=(16 / 9, 90 / 70))
+    oblique.imshow(timex.values.astype(np.uint8))
+    oblique.set_title("timex, as the camera sees it (pixels)", fontsize=10)
+    oblique.set_axis_off()
+    (plan / 255).fillna(1.0).plot.imshow(ax=above, rgb="band")
+    above.set_title("plan view at 0.5 m (metres; sea at the top)", fontsize=10)
+    above.set_aspect("equal")
+    fig.savefig(out / "plan_view.png", dpi=100)
+    plt.close(fig)
+
+
+def _figure_shoreline(cycle, geometry, renderer, out: Path) -> None:
+    """The shoreline of 10-minute timexes over a tidal cycle, with the true waterline."""
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    bins = cycle.webcoos.timex(freq="10min")
+    middle = pd.DatetimeIndex(bins["time"].values) + pd.Timedelta("5min")
+    tide = [renderer.tide_level(CAMERA, t.tz_localize("UTC")) for t in middle]
+    shoreline = bins.webcoos.rectify(geometry, BEACH, z=tide).webcoos.shoreline("y_world")
+    found = shoreline.median("x_world").compute()
+    truth = [renderer.waterline(CAMERA, t.tz_localize("UTC")) for t in middle]
+    fig, ax = plt.subplots(figsize=(8, 3.2), layout="constrained")
+    ax.plot(middle, truth, color="0.6", lw=4, label="true waterline (the stand-in's scene)")
+    ax.plot(middle, found.values, "o", ms=3.5, label="shoreline of each 10-minute timex")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+    ax.set_xlabel("time (UTC), 2025-09-10/11")
+    ax.set_ylabel("cross-shore position y (m)")
+    ax.legend(fontsize=8)
+    fig.savefig(out / "shoreline.png", dpi=100)
+    plt.close(fig)
+
+
 def _figure_maps(client, out: Path) -> None:
     """All the cameras, and the view of one: the maps of the demo."""
     from intake_webcoos.demo import AROUND_KM
@@ -171,6 +217,10 @@ def make_figures(out: Path, *, echo=None) -> dict[str, float]:
         timed("wave timestack", _figure_wave_timestack, clip, out)
         with Client(**options) as client:
             timed("camera maps", _figure_maps, client, out)
+        geometry = s.geometry(CAMERA)
+        timed("plan view", _figure_plan_view, cube, geometry, out)
+        cycle = open_images(CAMERA, STILLS, *TIDAL_CYCLE, every="2min", **options)
+        timed("shoreline", _figure_shoreline, cycle, geometry, s.bodies.renderer, out)
     return timings
 
 

@@ -21,6 +21,7 @@ _LAZY = {
     "Client": "intake_webcoos.api.sync",
     "AsyncClient": "intake_webcoos.api.client",
     "CameraGeometry": "intake_webcoos.geometry",
+    "Grid": "intake_webcoos.rectify",
     "WebcoosFileSystem": "intake_webcoos.fs",
     "open_images": "intake_webcoos.images",
     "open_video": "intake_webcoos.video",
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from .gcp import solve_extrinsics
     from .geometry import CameraGeometry
     from .images import open_images
+    from .rectify import Grid
     from .results import read_results
     from .video import open_video
 
@@ -42,6 +44,7 @@ __all__ = [
     "AsyncClient",
     "CameraGeometry",
     "Client",
+    "Grid",
     "WebcoosFileSystem",
     "__version__",
     "open_images",

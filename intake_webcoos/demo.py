@@ -2,8 +2,9 @@
 
 Cameras (as a table and two maps), an inventory, one day of elements, one hour
 of frames as a lazy cube, then a timex, a brightest image and a timestack,
-written as PNG pictures with a short Markdown report, and the camera's
-geometry as a JSON file.
+written as PNG pictures with a short Markdown report, the camera's geometry as
+a JSON file, the timex next to its plan view in metres, and the shoreline over a
+tidal cycle as a CSV file.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ DAY = ("2025-09-10T00:00:00Z", "2025-09-10T23:59:59Z")
 HOUR = ("2025-09-10T18:00:00Z", "2025-09-10T18:59:59Z")
 #: How far the map around the camera reaches: its view (about 3 km) fits.
 AROUND_KM = 5.0
+#: The plan-view grid: the stand-in's beach in front of the camera (x alongshore, y seaward).
+BEACH = dict(x=(-75, 15), y=(-35, 35), spacing=0.5)
+#: One M2 tidal cycle (12.42 h) of daylight, for the shoreline in metres.
+TIDAL_CYCLE = ("2025-09-10T17:00:00Z", "2025-09-11T05:25:00Z")
 
 
 def _png(array: np.ndarray, path: Path) -> None:
@@ -55,8 +60,8 @@ def run_demo(output: str | Path, *, frame_size: tuple[int, int] = (1280, 720),
     output : path
         Folder for ``cameras.png``, ``camera.png``, ``timex.png``,
         ``brightest.png``, ``timestack.png``, ``frame.png``, ``geometry.json``
-        (the camera's :class:`~intake_webcoos.geometry.CameraGeometry`) and
-        ``report.md`` (created if needed).
+        (the camera's :class:`~intake_webcoos.geometry.CameraGeometry`),
+        ``plan_view.png``, ``shoreline.csv`` and ``report.md`` (created if needed).
     frame_size : (width, height)
         Size of the stand-in's stills.
     echo : callable
@@ -80,6 +85,7 @@ def run_demo(output: str | Path, *, frame_size: tuple[int, int] = (1280, 720),
             # The stand-in's true geometry, for rectifying its frames to metres.
             s.geometry(CAMERA).save(out / "geometry.json")
             r.append("geometry.json")
+        _rectified(cube, s, out, step)
     finally:
         s.stop()
     _report(out, step.rows, cube)
@@ -141,6 +147,43 @@ def _products(cube: Any, out: Path, step: _Steps) -> None:
     _png(cube["image"].isel(time=0).values, out / "frame.png")
 
 
+def _rectified(cube: Any, s: Any, out: Path, step: _Steps) -> None:
+    """The timex next to its plan view, and the shoreline over a tidal cycle, in metres."""
+    import pandas as pd
+
+    from .geometry import CameraGeometry
+    from .images import open_images
+
+    geometry = CameraGeometry.load(out / "geometry.json")  # as a user would
+    with step("timex and its plan view (rectified, 0.5 m)") as r:
+        timex = cube.webcoos.timex().compute()
+        plan = timex.webcoos.rectify(geometry, BEACH).values
+        # Sea at the top (y_world increases upwards), outside the view white.
+        plan = np.nan_to_num(plan[::-1], nan=255.0)
+        height = timex.sizes["y"]
+        width = round(plan.shape[1] * height / plan.shape[0])
+        above = np.asarray(Image.fromarray(np.clip(plan, 0, 255).astype(np.uint8)).resize(
+            (width, height), Image.Resampling.BILINEAR))
+        gap = np.full((height, 8, 3), 255.0)
+        _png(np.concatenate([timex.values, gap, above], axis=1), out / "plan_view.png")
+        r.append("plan_view.png")
+    with step("shoreline over a tidal cycle (metres)") as r:
+        cycle = open_images(CAMERA, PRODUCT, *TIDAL_CYCLE, every="5min", scale=1 / 2,
+                            token=s.token, base_url=s.api_url)
+        bins = cycle.webcoos.timex(freq="10min")
+        middle = pd.DatetimeIndex(bins["time"].values).tz_localize("UTC") + pd.Timedelta("5min")
+        renderer = s.bodies.renderer
+        tide = [renderer.tide_level(CAMERA, t) for t in middle]
+        shoreline = bins.webcoos.rectify(geometry, BEACH, z=tide).webcoos.shoreline("y_world")
+        table = pd.DataFrame({
+            "time": middle, "tide_m": tide,
+            "shoreline_y_m": shoreline.median("x_world").values,
+            "true_waterline_y_m": [renderer.waterline(CAMERA, t) for t in middle]})
+        table.to_csv(out / "shoreline.csv", index=False, float_format="%.3f")
+        error = (table["shoreline_y_m"] - table["true_waterline_y_m"]).abs().max()
+        r.append(f"shoreline.csv, {len(table)} timexes, within {error:.2f} m of the truth")
+
+
 def _report(out: Path, steps: list[tuple[str, float, str]], cube) -> None:
     rows = "\n".join(f"| {name} | {seconds:.2f} | {result} |" for name, seconds, result in steps)
     total = sum(seconds for _, seconds, _ in steps[1:])
@@ -168,6 +211,14 @@ The view of `{CAMERA}`, {AROUND_KM:g} km around it: ![camera](camera.png)
 
 Timestack along the centre column (top: horizon, bottom: beach; time runs left to
 right): ![timestack](timestack.png)
+
+The timex as the camera sees it, and rectified with the camera's geometry
+(`geometry.json`) onto a {BEACH['x'][1] - BEACH['x'][0]} m x
+{BEACH['y'][1] - BEACH['y'][0]} m plan view at {BEACH['spacing']} m (sea at the
+top): ![plan view](plan_view.png)
+
+The shoreline of 10-minute timexes over a tidal cycle, in metres of the
+cross-shore axis, with the stand-in's true waterline: `shoreline.csv`.
 
 {cube.attrs['citation']}
 """)

@@ -20,6 +20,7 @@ without frames (night) do not appear.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -159,20 +160,26 @@ def to_gray(obj) -> xr.DataArray:
     return gray
 
 
-def line_pixels(points: Sequence[Sequence[float]], spacing: float = 1.0
+def line_points(points: Sequence[Sequence[float]], spacing: float = 1.0
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sample a polyline every ``spacing`` pixels: ``(distance, x, y)`` (x, y rounded)."""
+    """Sample a polyline every ``spacing`` (its own units): ``(distance, x, y)``."""
     vertices = np.asarray(points, dtype=float)
     if vertices.ndim != 2 or vertices.shape[1] != 2 or len(vertices) < 2:
-        raise ValueError("points must be a sequence of at least two (x, y) pixel positions")
+        raise ValueError("points must be a sequence of at least two (x, y) positions")
     if spacing <= 0:
         raise ValueError("spacing must be positive")
     steps = np.diff(vertices, axis=0)
     lengths = np.hypot(steps[:, 0], steps[:, 1])
     along = np.concatenate([[0.0], np.cumsum(lengths)])
     distance = np.arange(0.0, along[-1] + 1e-9, spacing)
-    x = np.interp(distance, along, vertices[:, 0])
-    y = np.interp(distance, along, vertices[:, 1])
+    return (distance, np.interp(distance, along, vertices[:, 0]),
+            np.interp(distance, along, vertices[:, 1]))
+
+
+def line_pixels(points: Sequence[Sequence[float]], spacing: float = 1.0
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sample a polyline every ``spacing`` pixels: ``(distance, x, y)`` (x, y rounded)."""
+    distance, x, y = line_points(points, spacing)
     return distance, np.rint(x).astype(int), np.rint(y).astype(int)
 
 
@@ -224,10 +231,37 @@ class _Accessor:
         """Minimum of each pixel and band over time."""
         return darkest(self._obj, freq)
 
-    def timestack(self, points: Sequence[Sequence[float]], spacing: float = 1.0
-                  ) -> xr.DataArray:
-        """Pixels along a polyline in every frame, ``(time, distance, band)``."""
-        return timestack(self._obj, points, spacing)
+    def timestack(self, points: Sequence[Sequence[float]] | None = None, spacing: float = 1.0,
+                  *, world: Sequence[Sequence[float]] | None = None, geometry: Any = None,
+                  z: Any = 0.0) -> xr.DataArray:
+        """Pixels along a polyline in every frame, ``(time, distance, band)``.
+
+        Either ``points`` in pixels (nearest pixels every ``spacing`` pixels), or
+        ``world=`` vertices in metres with the camera's ``geometry`` (bilinear
+        samples every ``spacing`` metres at elevation ``z``; see
+        :func:`intake_webcoos.rectify.world_timestack`).
+        """
+        if world is None:
+            if points is None or geometry is not None:
+                raise TypeError("give pixel points, or world= vertices and geometry=")
+            return timestack(self._obj, points, spacing)
+        if points is not None or geometry is None:
+            raise TypeError("a world= line takes geometry= (the camera's), and no pixel points")
+        from .rectify import world_timestack
+
+        return world_timestack(self._obj, world, geometry, spacing, z)
+
+    def rectify(self, geometry: Any, grid: Any, z: Any = 0.0) -> xr.Dataset | xr.DataArray:
+        """Plan view on a grid in metres (see :func:`intake_webcoos.rectify.rectify`)."""
+        from .rectify import rectify
+
+        return rectify(self._obj, geometry, grid, z)
+
+    def shoreline(self, cross_shore: str = "x_world", **options: Any) -> xr.DataArray:
+        """Shoreline of a rectified image (see :func:`intake_webcoos.shoreline.shoreline`)."""
+        from .shoreline import shoreline
+
+        return shoreline(self._obj, cross_shore, **options)
 
     def stats(self, freq: str | None = None) -> xr.Dataset:
         """Timex, variance, brightest and darkest from one read of each frame."""

@@ -13,6 +13,7 @@ import signal
 import subprocess
 
 import intake
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -244,6 +245,14 @@ def test_demo_command(tmp_path):
     assert "| map of the cameras |" in report and "| map around waikiki_sheraton" in report
     geometry = CameraGeometry.load(tmp_path / "geometry.json")
     assert (geometry.name, geometry.width, geometry.height) == ("waikiki_sheraton", 320, 180)
+    assert "![plan view](plan_view.png)" in report
+    with Image.open(tmp_path / "plan_view.png") as picture:
+        assert picture.format == "PNG" and picture.size[1] == 180 and picture.size[0] > 320
+    shoreline = pd.read_csv(tmp_path / "shoreline.csv")
+    assert list(shoreline.columns) == ["time", "tide_m", "shoreline_y_m", "true_waterline_y_m"]
+    assert len(shoreline) > 60 and shoreline["true_waterline_y_m"].agg(np.ptp) > 30
+    # Frames of 160x90 (320x180 at scale 1/2): a few metres per pixel row at the waterline.
+    assert (shoreline["shoreline_y_m"] - shoreline["true_waterline_y_m"]).abs().max() < 4
     assert "![cameras](cameras.png)" in report and "![camera](camera.png)" in report
     for name in ("cameras.png", "camera.png"):
         with Image.open(tmp_path / name) as picture:

@@ -51,10 +51,12 @@ from .helpers import TOKEN, cli_env
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = ("index", "getting-started", "client", "filesystem", "intake", "xarray", "video",
-         "products", "geometry", "cli", "configuration", "api", "design")
+         "products", "geometry", "rectification", "cli", "configuration", "api", "design")
 SOURCES = ("README.md", *(f"docs/{page}.md" for page in PAGES))
 FIGURES = ("frame.png", "timex.png", "variance.png", "brightest.png", "darkest.png",
            "timex_10min.png", "timestack.png", "wave_timestack.png")
+#: The plan view and the shoreline, shown on the rectification page.
+RECTIFIED = ("plan_view.png", "shoreline.png")
 #: The maps of the cameras, shown on the client's page.
 MAPS = ("cameras.png", "camera.png")
 #: A fence at any indentation (list items indent theirs), closed at the same one.
@@ -146,6 +148,15 @@ def test_docs_pictures_are_drawn(html):
     products = (html / "products.html").read_text()
     for name in FIGURES:
         assert f"_images/{name}" in products, f"products.md does not show {name}"
+
+
+def test_docs_rectified_pictures_are_drawn(html):
+    page = (html / "rectification.html").read_text()
+    for name in RECTIFIED:
+        picture = html / "_images" / name
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{name} is not drawn"
+        assert picture.stat().st_size > 5000, f"{name} looks empty"
+        assert f"_images/{name}" in page, f"rectification.md does not show {name}"
 
 
 def test_docs_maps_are_drawn(html):

@@ -23,8 +23,8 @@ NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = {
     "quickstart": {"pictures": 2, "text": ["waikiki_sheraton/one-minute-stills/elements",
                                            "60 stills", "Dimensions:", "SECOORA"]},
-    "coastal_products": {"pictures": 6, "text": ["tidal amplitude", "dominant wave period",
-                                                 "waterline row"]},
+    "coastal_products": {"pictures": 8, "text": ["tidal amplitude", "dominant wave period",
+                                                 "waterline row", "of the true waterline"]},
 }
 
 
