@@ -87,7 +87,8 @@ class _Ahead:
     finds its first files arrived instead of waiting a round trip.  A lone chunk
     (a frame picked with ``isel``) fetches nothing more.  Files claimed by a
     running chunk, or done in this computation, are not fetched again; at most
-    :data:`AHEAD_LIMIT` unclaimed fetches are kept (the oldest are cancelled).
+    :data:`AHEAD_LIMIT` unclaimed fetches are kept (the oldest are cancelled), for
+    :data:`AHEAD_SECONDS` at most.
     On a dask.distributed worker, whose neighbouring chunks may run elsewhere,
     nothing is fetched ahead.
     """
@@ -123,10 +124,20 @@ class _Ahead:
             for url, size in (pair for side in ahead for pair in zip(*side, strict=True)):
                 key = (options, url)
                 if key not in self.waiting and key not in self.claimed and key not in self.done:
-                    self.waiting[key] = start(url, size)
+                    self.waiting[key] = future = start(url, size)
+                    loop.call_soon_threadsafe(loop.call_later, AHEAD_SECONDS, self._expire,
+                                              key, future)
             while len(self.waiting) > AHEAD_LIMIT:
                 self.waiting.popitem(last=False)[1].cancel()
         return futures
+
+    def _expire(self, key: tuple[ClientOptions, str], future: concurrent.futures.Future
+                ) -> None:
+        """Drop a fetch nobody claimed in time (its bytes would wait in memory)."""
+        with self.lock:
+            if self.waiting.get(key) is future:
+                del self.waiting[key]
+                future.cancel()
 
     def release(self, options: ClientOptions, urls: Sequence[str]) -> None:
         with self.lock:
@@ -149,8 +160,10 @@ def _on_distributed_worker() -> bool:
     return True
 
 
-#: Unclaimed look-ahead fetches a process keeps at most (see :class:`_Ahead`).
-AHEAD_LIMIT = 128
+#: Unclaimed look-ahead fetches a process keeps at most, and for how long (seconds);
+#: see :class:`_Ahead`.  Chunk tasks ask for 32 files a side (``images.AHEAD``).
+AHEAD_LIMIT = 64
+AHEAD_SECONDS = 30.0
 _ahead = _Ahead()
 
 

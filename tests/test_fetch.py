@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from intake_webcoos import open_images
+from intake_webcoos import fetch, open_images
 from intake_webcoos.api.sync import Client
 from intake_webcoos.cube import CubeOptions
 from intake_webcoos.errors import FrameShapeError
@@ -69,3 +69,15 @@ def test_a_failing_chunk_releases_its_files_at_once(standin):
     with pytest.raises(FrameShapeError):
         load_chunk(urls, (None,) * len(urls), wrong)
     assert not {key for key in _ahead.claimed if key[1] in urls}
+
+
+def test_files_fetched_ahead_and_never_claimed_are_dropped(standin, monkeypatch):
+    monkeypatch.setattr(fetch, "AHEAD_SECONDS", 0.2)
+    frame = Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, *DAY).iloc[400:412]
+    urls = tuple(frame["url"])
+    nothing = (None,) * 4
+    list(fetch_each(urls[0:4]))
+    list(fetch_each(urls[4:8], (), nothing, (urls[0:4], nothing), (urls[8:12], nothing)))
+    assert {key[1] for key in _ahead.waiting} >= set(urls[8:12])  # fetched ahead
+    time.sleep(0.6)
+    assert not {key[1] for key in _ahead.waiting} & set(urls[8:12])  # and let go
