@@ -90,7 +90,7 @@ def products(server: Server, sizes: Sizes, results: Results) -> None:
         product = cube.webcoos.stats() if keep == "stats" else getattr(cube.webcoos, keep)()
         ours, floor = _side_by_side(product.compute,
                                     lambda k=keep: floors.fetch_decode(urls, 0.25, keep=k),
-                                    sizes.repeat)
+                                    sizes.repeat + 2)
         results.add("8 products", f"ours: {keep}, {n} stills at 1/4", ours, "s")
         results.add("8 products", f"floor: fetch + {BACKEND} + running sums, {keep}", floor, "s")
         results.target(f"{keep} within {limit}x of the streaming floor",
@@ -103,13 +103,16 @@ def day_of_products(server: Server, sizes: Sizes, results: Results) -> None:
     listing = Client(TOKEN, server.api_url).elements(CAMERA, PRODUCT, start, end)
     urls, n = list(listing["url"]), len(listing)
     bins = list(pd.DatetimeIndex(listing["time"]).floor("1h").factorize()[0])
+    def floor() -> object:
+        return floors.fetch_decode(urls, 1, keep="variance", bins=bins)
+
+    floor()  # warm: the stand-in renders these frames once
     measured = _fresh("day", server, start, end)
-    floor, _ = median_time(lambda: floors.fetch_decode(urls, 1, keep="variance", bins=bins),
-                           sizes.repeat)
+    seconds, _ = median_time(floor, sizes.repeat)
     results.add("9 day", f"ours: hourly timex + variance, {n} full-size stills "
                 f"({measured['peak_rss_mib']:.0f} MiB peak RSS)", measured["seconds"], "s")
-    results.add("9 day", f"floor: fetch + {BACKEND} + hourly running sums", floor, "s")
-    ratio = measured["seconds"] / floor
+    results.add("9 day", f"floor: fetch + {BACKEND} + hourly running sums", seconds, "s")
+    ratio = measured["seconds"] / seconds
     results.target("hourly timex + variance of a day within 1.5x of decoding, under 1 GiB",
                    f"{ratio:.2f}x, {measured['peak_rss_mib']:.0f} MiB",
                    ratio <= 1.5 and measured["peak_rss_mib"] < 1024)

@@ -13,6 +13,7 @@ import io
 import os
 import sys
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -125,19 +126,21 @@ class _Ahead:
                 key = (options, url)
                 if key not in self.waiting and key not in self.claimed and key not in self.done:
                     self.waiting[key] = future = start(url, size)
+                    # A weak reference: the timer must not keep a claimed file's bytes.
                     loop.call_soon_threadsafe(loop.call_later, AHEAD_SECONDS, self._expire,
-                                              key, future)
+                                              key, weakref.ref(future))
             while len(self.waiting) > AHEAD_LIMIT:
                 self.waiting.popitem(last=False)[1].cancel()
         return futures
 
-    def _expire(self, key: tuple[ClientOptions, str], future: concurrent.futures.Future
-                ) -> None:
+    def _expire(self, key: tuple[ClientOptions, str],
+                future: weakref.ref[concurrent.futures.Future]) -> None:
         """Drop a fetch nobody claimed in time (its bytes would wait in memory)."""
         with self.lock:
-            if self.waiting.get(key) is future:
+            waiting = self.waiting.get(key)
+            if waiting is not None and waiting is future():
                 del self.waiting[key]
-                future.cancel()
+                waiting.cancel()
 
     def release(self, options: ClientOptions, urls: Sequence[str]) -> None:
         with self.lock:

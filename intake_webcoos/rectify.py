@@ -26,8 +26,8 @@ Conventions
 
 Sampling is one sparse matrix of bilinear weights (four per cell, from
 :mod:`scipy.sparse`) applied to a chunk of frames at once, inside dask, chunk by
-chunk along ``time``: memory does not grow with the number of frames, and the
-graph has one task per input chunk.
+chunk along ``time`` (:data:`FRAMES_PER_TASK` frames a task): memory does not
+grow with the number of frames.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ from .imaging import _image, line_points
 #: Names of the plan-view dimensions (the image's own are ``y`` and ``x``).
 Y, X = "y_world", "x_world"
 GeometryLike = CameraGeometry | str | os.PathLike
-#: Frames resampled together when the input's chunks hold fewer (a product of the
-#: weights with many columns costs less per column).
+#: Frames resampled by one task: input chunks that hold fewer are grouped (a product
+#: of the weights with many columns costs less per column), larger ones split (an
+#: output chunk of many frames of a large grid would be hundreds of MB).
 FRAMES_PER_TASK = 8
 
 
@@ -243,13 +244,23 @@ def _levels(z: float | ArrayLike | xr.DataArray, image: xr.DataArray) -> float |
     return z.assign_coords(time=image["time"]).reset_coords(drop=True)
 
 
+def _time_chunks(sizes: Sequence[int]) -> int | tuple[int, ...]:
+    """Frames per resampling task: :data:`FRAMES_PER_TASK`, from smaller chunks grouped or
+    larger ones split (within each chunk), so an output chunk stays a few frames of the
+    grid whatever the input's chunks."""
+    if max(sizes) < FRAMES_PER_TASK:
+        return FRAMES_PER_TASK
+    return tuple(piece for size in sizes for piece in
+                 [FRAMES_PER_TASK] * (size // FRAMES_PER_TASK) + [size % FRAMES_PER_TASK]
+                 if piece)
+
+
 def _sample(image: xr.DataArray, geometry: CameraGeometry, x: np.ndarray, y: np.ndarray,
             z: float | xr.DataArray, dims: Sequence[str]) -> xr.DataArray:
     """``image`` sampled at world points ``(x, y)`` of dims ``dims``, lazily where it is."""
     if image.chunks:
         # Whole images per task, and several frames: one sparse product serves them all.
-        batch = {"time": FRAMES_PER_TASK} if "time" in image.dims and max(
-            image.chunksizes["time"]) < FRAMES_PER_TASK else {}
+        batch = {"time": _time_chunks(image.chunksizes["time"])} if "time" in image.dims else {}
         image = image.chunk({"y": -1, "x": -1, **batch})
     sampler = _Sampler(geometry, x, y)
     if np.ndim(z) == 0:
@@ -318,7 +329,7 @@ def rectify(obj: xr.Dataset | xr.DataArray, geometry: GeometryLike,
         Of the input's kind, with ``y``, ``x`` replaced by ``y_world``, ``x_world``
         (cell centres, metres; ``longitude``, ``latitude`` too when the geometry
         has its origin's position): float32, NaN outside the camera's view, lazy
-        when the input is (at most one task per input chunk along ``time``).
+        when the input is (:data:`FRAMES_PER_TASK` frames a task along ``time``).
     """
     image = _image(obj)
     fitted = fit_geometry(geometry, image)

@@ -4,10 +4,10 @@ The four coastal-imaging statistics (mean, standard deviation, maximum and
 minimum of each pixel over time) come from the same partial results of each
 chunk of frames: the count, the sum and the sum of squares (exact, in
 integers), the maximum and the minimum.  Each chunk is reduced where it is
-decoded, the partials of a bin are combined a few at a time (a tree, so no task
-holds more than :data:`SPLIT_EVERY` of them), and only then turned into the
-statistics: memory stays flat in the number of frames, at most a few chunks per
-worker thread.
+decoded, the partials of a bin are added to a running total a few at a time
+(a chain of combines of :data:`SPLIT_EVERY` partials, in time order), and only
+then turned into the statistics: memory stays flat in the number of frames, at
+most a few chunks per worker thread.
 
 With ``freq`` the frames are grouped in UTC bins.  A chunk that spans the edge
 of a bin gives one partial per bin it touches, so no rechunking or dask
@@ -34,23 +34,18 @@ import pandas as pd
 from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
-#: The statistics, and the partial sums each one needs.
-NEEDS: dict[str, frozenset[str]] = {
-    "timex": frozenset({"sum"}),
-    "variance": frozenset({"sum", "sumsq"}),
-    "brightest": frozenset({"max"}),
-    "darkest": frozenset({"min"}),
-}
-#: Partials combined by one task (the fan-in of the reduction tree).
-SPLIT_EVERY = 8
+#: The statistics this module computes, all from the same partials.
+STATS = ("timex", "variance", "brightest", "darkest")
+#: Partials a combine adds to the running total (see :func:`_chain`).
+SPLIT_EVERY = 4
 
 
 @dataclass
 class Partial:
     """What a run of frames contributes to one bin: counts, sums and extremes.
 
-    ``sum`` and ``sumsq`` are int64, ``max`` and ``min`` keep the image's dtype;
-    those not asked for are None.
+    ``sum`` and ``sumsq`` are uint32 for a chunk and int64 once combined, ``max`` and
+    ``min`` keep the image's dtype; all are None for no frame.
     """
 
     count: int
@@ -62,7 +57,8 @@ class Partial:
 
 def _sum_of_squares(frames: np.ndarray) -> np.ndarray:
     # Frame by frame: a square of the whole block at once would double its memory.
-    total = np.zeros(frames.shape[1:], dtype=np.int64)
+    # uint32 holds the squares of 66,000 uint8 frames: more than a chunk ever has.
+    total = np.zeros(frames.shape[1:], dtype=np.uint32)
     square = np.empty(frames.shape[1:], dtype=np.uint32)
     for frame in frames:
         np.square(frame, out=square, dtype=np.uint32)
@@ -70,33 +66,32 @@ def _sum_of_squares(frames: np.ndarray) -> np.ndarray:
     return total
 
 
-def partial(frames: np.ndarray, needs: frozenset[str]) -> Partial:
-    """The partial of ``frames`` (``(time, ...)``, integers), with the sums in ``needs``."""
+def partial(frames: np.ndarray) -> Partial:
+    """The partial of ``frames`` (``(time, ...)``, integers): count, sums, extremes.
+
+    Every partial holds all of them (cheap beside decoding), so products computed
+    together (``dask.compute(timex, variance)``) share one partial of each chunk.
+    """
     part = Partial(len(frames))
     if not len(frames):
         return part
-    if "sum" in needs:
-        # uint32 is exact for up to 16 million frames of uint8, and twice as fast as int64.
-        part.sum = frames.sum(axis=0, dtype=np.uint32).astype(np.int64)
-    if "sumsq" in needs:
-        part.sumsq = _sum_of_squares(frames)
-    if "max" in needs:
-        part.max = frames.max(axis=0)
-    if "min" in needs:
-        part.min = frames.min(axis=0)
+    # uint32 is exact for 16 million frames of uint8, twice as fast and half the
+    # memory of int64; totals over chunks are int64 (see combine).
+    part.sum = frames.sum(axis=0, dtype=np.uint32)
+    part.sumsq = _sum_of_squares(frames)
+    part.max, part.min = frames.max(axis=0), frames.min(axis=0)
     return part
 
 
 def chunk_partials(block: np.ndarray, valid: np.ndarray | None,
-                   segments: Sequence[tuple[int, int]], needs: frozenset[str]
-                   ) -> list[Partial]:
+                   segments: Sequence[tuple[int, int]]) -> list[Partial]:
     """One partial per segment ``[start, stop)`` of a chunk, its invalid frames left out."""
     parts = []
     for start, stop in segments:
         frames = block[start:stop]
         if valid is not None and not valid[start:stop].all():
             frames = frames[valid[start:stop]]
-        parts.append(partial(frames, needs))
+        parts.append(partial(frames))
     return parts
 
 
@@ -106,15 +101,38 @@ def _merge(a: np.ndarray | None, b: np.ndarray | None, how: Any) -> np.ndarray |
     return how(a, b)
 
 
-def combine(parts: Iterable[Partial]) -> Partial:
-    """The partial of the union of the frames of ``parts``."""
+#: The most frames whose squares of uint8 values uint32 sums hold (255**2 * n < 2**32).
+NARROW_FRAMES = (2**32 - 1) // 255**2
+
+
+def combine(parts: Iterable[Partial], wide: bool = True) -> Partial:
+    """The partial of the union of the frames of ``parts``.
+
+    Sums are int64 when ``wide``, else uint32 (enough for :data:`NARROW_FRAMES`
+    frames, and half the memory: a bin of an hour of stills needs no more).
+    """
+    dtype = np.int64 if wide else np.uint32
+
+    def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.add(a, b, dtype=dtype)
+
     total = Partial(0)
     for part in parts:
-        total = Partial(total.count + part.count, _merge(total.sum, part.sum, np.add),
-                        _merge(total.sumsq, part.sumsq, np.add),
+        total = Partial(total.count + part.count, _merge(total.sum, part.sum, add),
+                        _merge(total.sumsq, part.sumsq, add),
                         _merge(total.max, part.max, np.maximum),
                         _merge(total.min, part.min, np.minimum))
     return total
+
+
+def _deviation(part: Partial, n: int) -> np.ndarray:
+    """The standard deviation from exact integer sums, in place (few full-size temporaries)."""
+    spread = part.sumsq.astype(np.int64)  # the sums of a bin of few frames are uint32
+    spread *= n
+    square = part.sum.astype(np.int64)
+    spread -= np.multiply(square, square, out=square)
+    return np.divide(np.sqrt(spread, out=spread.view(np.float64), casting="unsafe"), n,
+                     dtype=np.float32)
 
 
 def finish(part: Partial, stats: Sequence[str], shape: tuple[int, ...], dtype: np.dtype,
@@ -132,10 +150,9 @@ def finish(part: Partial, stats: Sequence[str], shape: tuple[int, ...], dtype: n
         elif n == 0:
             value = np.full(shape, np.nan, dtype=np.float32)
         elif stat == "timex":
-            value = (part.sum / n).astype(np.float32)
+            value = np.divide(part.sum, n, dtype=np.float32)
         else:  # n * sumsq - sum**2 is exact in integers; one division at the end
-            spread = n * part.sumsq - part.sum * part.sum
-            value = (np.sqrt(spread) / n).astype(np.float32)
+            value = _deviation(part, n)
         out[stat] = value.reshape(leading + shape)
     return out
 
@@ -173,17 +190,21 @@ def bin_segments(labels: np.ndarray, chunks: Sequence[int], bins: int
     return segments, contributors
 
 
-def _tree(parts: list[Any], graph: dict, name: str, where: tuple) -> Any:
-    """A task combining ``parts`` (tasks) at most :data:`SPLIT_EVERY` at a time."""
-    level = 0
-    while len(parts) > SPLIT_EVERY:
-        grouped = []
-        for g in range(0, len(parts), SPLIT_EVERY):
-            key = (name, level, g, *where)
-            graph[key] = (combine, parts[g:g + SPLIT_EVERY])
-            grouped.append(key)
-        parts, level = grouped, level + 1
-    return (combine, parts)
+def _chain(parts: list[Any], graph: dict, name: str, where: tuple, wide: bool) -> Any:
+    """A task combining ``parts`` (tasks, in time order) :data:`SPLIT_EVERY` at a time.
+
+    A chain, not a tree: each combine adds the next few partials to the total so
+    far, so the partials of early frames are let go before later frames are
+    read, and dask runs the chunks in time order.  The combines are additions,
+    cheap beside decoding, so the chain costs no parallelism.
+    """
+    total: list[Any] = []
+    rest, step = list(parts), 0
+    while len(rest) > SPLIT_EVERY:
+        key = (name, step, *where)
+        graph[key] = (combine, total + rest[:SPLIT_EVERY], wide)
+        total, rest, step = [key], rest[SPLIT_EVERY:], step + 1
+    return (combine, total + rest, wide)
 
 
 def streaming_statistics(image: da.Array, valid: da.Array | None, labels: np.ndarray | None,
@@ -200,7 +221,7 @@ def streaming_statistics(image: da.Array, valid: da.Array | None, labels: np.nda
         The bin number (0, 1, ...) of each frame, non-decreasing; None for one
         statistic over all frames (no leading axis in the result).
     stats : sequence of str
-        Names from :data:`NEEDS`.
+        Names from :data:`STATS`.
 
     Returns
     -------
@@ -208,28 +229,30 @@ def streaming_statistics(image: da.Array, valid: da.Array | None, labels: np.nda
         Each statistic, shaped ``(bins, ...)`` (or ``(...)`` without ``labels``),
         one chunk per bin and the input's chunks along the other axes.
     """
-    needs = frozenset().union(*(NEEDS[s] for s in stats))
     binned = labels is not None
     labels = labels if binned else np.zeros(image.shape[0], dtype=np.int64)
     if valid is not None:
         valid = valid.rechunk((image.chunks[0],))
     bins = int(labels.max()) + 1 if len(labels) else int(not binned)
     segments, contributors = bin_segments(labels, image.chunks[0], bins)
-    token = tokenize(image, valid, labels.tobytes(), sorted(stats))
-    pname, cname, fname = (f"webcoos-{step}-{token}" for step in ("partial", "combine", "stats"))
+    frames = np.bincount(labels, minlength=bins)
+    token = tokenize(image, valid, labels.tobytes())
+    pname, cname = f"webcoos-partial-{token}", f"webcoos-combine-{token}"
+    fname = f"webcoos-stats-{tokenize(token, sorted(stats))}"
     graph: dict[Any, Any] = {}
     spatial = list(np.ndindex(*image.numblocks[1:]))
     for c, chunk_segments in enumerate(segments):
         for where in spatial:
             graph[(pname, c, *where)] = (
                 chunk_partials, (image.name, c, *where),
-                None if valid is None else (valid.name, c), chunk_segments, needs)
+                None if valid is None else (valid.name, c), chunk_segments)
     leading = (1,) if binned else ()
     for b, members in enumerate(contributors):
         for where in spatial:
             shape = tuple(image.chunks[1 + axis][i] for axis, i in enumerate(where))
             parts = [(operator.getitem, (pname, c, *where), s) for c, s in members]
-            graph[(fname, b, *where)] = (finish, _tree(parts, graph, cname, (b, *where)),
+            graph[(fname, b, *where)] = (finish, _chain(parts, graph, cname, (b, *where),
+                                                        frames[b] > NARROW_FRAMES),
                                          tuple(stats), shape, image.dtype, leading)
     layers = HighLevelGraph.from_collections(
         fname, graph, dependencies=[image] + ([valid] if valid is not None else []))

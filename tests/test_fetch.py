@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import tracemalloc
 from collections import Counter
 
 import pytest
@@ -14,7 +16,7 @@ from intake_webcoos.errors import FrameShapeError
 from intake_webcoos.fetch import _ahead, fetch_each
 from intake_webcoos.images import load_chunk
 
-from .helpers import CAMERA, DAY, STILLS, TOKEN
+from .helpers import CAMERA, DAY, STILLS, TOKEN, size_of
 
 
 def _fetched(standin) -> Counter:
@@ -81,3 +83,27 @@ def test_files_fetched_ahead_and_never_claimed_are_dropped(standin, monkeypatch)
     assert {key[1] for key in _ahead.waiting} >= set(urls[8:12])  # fetched ahead
     time.sleep(0.6)
     assert not {key[1] for key in _ahead.waiting} & set(urls[8:12])  # and let go
+
+
+def test_a_computation_keeps_no_file_bytes_after_it(standin):
+    """Nothing (a timer of a fetch ahead, say) holds the bytes of files once decoded."""
+    cube = open_images(CAMERA, STILLS, "2025-09-11T19:00Z", "2025-09-11T19:59:59Z",
+                       token=TOKEN, base_url=standin.api_url, chunks=4)
+    cube.webcoos.timex().compute(scheduler="sync")  # warm: sessions, the stand-in's frames
+    files = sum(size_of(e) for e in standin.elements(CAMERA, STILLS, "2025-09-11T19:00Z",
+                                                     "2025-09-11T19:59:59Z"))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        cube.webcoos.timex().compute(scheduler="sync")
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    # What our code allocated and still holds (the stand-in in this process is left out).
+    ours = [tracemalloc.Filter(True, "*intake_webcoos*"),
+            tracemalloc.Filter(False, "*intake_webcoos*server*")]
+    kept = sum(d.size_diff for d in after.filter_traces(ours).compare_to(
+        before.filter_traces(ours), "filename"))
+    assert kept < files / 10, (kept, files)

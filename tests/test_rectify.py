@@ -71,11 +71,13 @@ def test_rectify_is_lazy_with_a_task_per_input_chunk(standin, minutes):
     np.testing.assert_array_equal(plan["url"].values, minutes["url"].values)
 
 
-def test_chunks_of_many_frames_are_kept(stills_hour):
+def test_chunks_of_many_frames_are_split_within_each_chunk(stills_hour):
     tens = stills_hour.chunk({"time": 10})
     plan = tens.webcoos.rectify(SKETCH, GRID)["image"]
-    assert plan.data.numblocks == (6, 1, 1, 1)
-    assert plan.chunksizes["time"] == tens.chunksizes["time"]
+    assert plan.data.chunks[0] == (8, 2) * 6  # FRAMES_PER_TASK at most, never across
+    np.testing.assert_array_equal(plan.isel(time=slice(8, 12)).values,
+                                  stills_hour.isel(time=slice(8, 12)).webcoos.rectify(
+                                      SKETCH, GRID)["image"].values)
 
 
 def test_cells_are_bilinear_samples_at_the_projected_pixels_and_nan_outside(minutes):

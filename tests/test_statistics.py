@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from intake_webcoos import open_images
+from intake_webcoos import open_images, statistics
 from intake_webcoos.statistics import SPLIT_EVERY, bin_segments
 
 from .helpers import CAMERA, STILLS, TOKEN
@@ -92,6 +92,15 @@ def test_stats_gives_all_four_from_one_read_of_each_frame(standin):
     together = cube.webcoos.stats(freq="10min").compute()
     assert len(standin.requests_to("files")) == cube.sizes["time"]  # each frame once
     assert set(together.data_vars) == set(STATS)
+    lazy = (cube.webcoos.timex("10min"), cube.webcoos.variance("10min"))
+    graph = {**lazy[0].data.__dask_graph__(), **lazy[1].data.__dask_graph__()}
+    partials = {k for k in graph if isinstance(k, tuple) and "partial" in k[0]}
+    assert len(partials) == cube["image"].data.numblocks[0]  # shared: one per chunk
+    standin.clear_requests()
+    timex, variance = dask.compute(*lazy)
+    assert len(standin.requests_to("files")) == cube.sizes["time"]
+    xr.testing.assert_identical(variance, together["variance"])
+    xr.testing.assert_identical(timex, together["timex"])
     for stat in STATS:
         xr.testing.assert_identical(together[stat], getattr(cube.webcoos, stat)("10min")
                                     .compute())
@@ -113,7 +122,7 @@ def test_float_images_are_reduced_by_xarray_skipping_nan():
     assert timex.dtype == np.float32 and list(timex.dims) == ["time", "y", "x", "band"]
 
 
-def test_the_graph_is_a_tree_over_chunks_not_frames():
+def test_the_graph_is_a_chain_over_chunks_not_frames():
     image = synthetic(frames=200, chunk=4)  # 50 chunks
     timex = image.webcoos.timex()
     tasks = len(dict(timex.data.__dask_graph__()))
@@ -139,3 +148,14 @@ def test_variance_is_exact_where_float32_sums_are_not():
                          coords={"time": pd.date_range("2025", periods=4000, freq="1s")})
     assert float(image.webcoos.variance().values.squeeze()) == 0.5
     assert float(image.webcoos.timex().values.squeeze()) == 250.5
+
+
+def test_bins_of_many_frames_sum_in_64_bits_and_agree(monkeypatch):
+    frames = np.full((3, 2, 2, 1), 255, dtype=np.uint8)
+    parts = [statistics.partial(frames), statistics.partial(frames)]
+    assert statistics.combine(parts, wide=True).sumsq.dtype == np.int64
+    assert statistics.combine(parts, wide=False).sumsq.dtype == np.uint32
+    image = synthetic(frames=50)
+    narrow = image.webcoos.stats("10min").compute()
+    monkeypatch.setattr(statistics, "NARROW_FRAMES", 5)  # every bin counts as large
+    xr.testing.assert_identical(image.webcoos.stats("10min").compute(), narrow)
