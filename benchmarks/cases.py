@@ -117,8 +117,8 @@ def listing(server: Server, sizes: Sizes, results: Results, parse_rate: float) -
     start, end = window(sizes.listing_days)
     counts = {}
 
-    def ours() -> None:
-        client = Client(TOKEN, server.api_url)
+    def ours(**options) -> None:
+        client = Client(TOKEN, server.api_url, **options)
         frame = client.elements(CAMERA, PRODUCT, start, end)
         counts["ours"], counts["requests"] = len(frame), client.aclient.transport.api_requests
         # The pages the data needs: a UTC day per window at most (the real service is slow
@@ -132,6 +132,8 @@ def listing(server: Server, sizes: Sizes, results: Results, parse_rate: float) -
     ours()  # warm the stand-in's templates
     t_ours, _ = median_time(ours, sizes.repeat)
     t_peer, _ = median_time(theirs, sizes.repeat)
+    # The peer does not pace itself: ours unpaced too, to compare like with like.
+    t_unpaced, _ = median_time(lambda: ours(api_rate=1000.0, api_burst=1000), sizes.repeat)
     assert counts["ours"] == counts["peer"], counts
     settings = Client(TOKEN, server.api_url).settings
     requests_made = counts["requests"]
@@ -139,12 +141,14 @@ def listing(server: Server, sizes: Sizes, results: Results, parse_rate: float) -
     n = counts["ours"]
     results.add("1 listing", f"ours: Client.elements, {n} elements, {requests_made} requests",
                 t_ours, "s")
+    results.add("1 listing", "ours: the same, unpaced (api_rate=1000)", t_unpaced, "s")
     results.add("1 listing", f"peer: requests following next, {math.ceil(n / 100)} pages",
                 t_peer, "s")
     results.add("1 listing", f"floor: the {counts['pages']} pages the data needs at the "
                 "polite pace (or pages / concurrency x 50 ms) + parse", floor, "s")
-    results.target("listing >= 10x faster than next-link paging", f"{t_peer / t_ours:.1f}x",
-                   t_peer / t_ours >= 10)
+    results.target("listing >= 10x faster than next-link paging (both unpaced)",
+                   f"{t_peer / t_unpaced:.1f}x (paced: {t_peer / t_ours:.1f}x)",
+                   t_peer / t_unpaced >= 10)
     results.target("listing within 1.5x of the floor", f"{t_ours / floor:.2f}x",
                    t_ours / floor <= 1.5)
 
