@@ -266,6 +266,12 @@ class Ended:
     at: float
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl-C as in a terminal, even when the tests run as a background job
+    (whose shell ignores SIGINT, a disposition children inherit and Python keeps)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def signal_after_file_requests(standin, command: list[str], count: int,
                                sig: signal.Signals = signal.SIGKILL,
                                until: Callable[[], bool] = lambda: True,
@@ -280,7 +286,7 @@ def signal_after_file_requests(standin, command: list[str], count: int,
     """
     standin.clear_requests()
     proc = subprocess.Popen(command, env=cli_env(standin), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible)
     try:
         target = count
         while proc.poll() is None:

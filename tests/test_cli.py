@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from intake_webcoos.api.sync import CANCEL_GRACE, Client
+from intake_webcoos.api.sync import Client
 from intake_webcoos.cli import cli_message, main
 from intake_webcoos.download import RUNS
 from intake_webcoos.errors import InvalidTokenError, MissingTokenError
@@ -311,9 +311,8 @@ def test_ctrl_c_stops_the_download_command_with_one_line(standin, tmp_path):
     command = [console_script(), "download", "waikiki_sheraton", "one-minute-stills",
                "--start", start, "--end", end, "--concurrency", "4", "--quiet", str(tmp_path)]
     with standin.faults(files=INTERRUPTING):
-        # The transfers' clean-up is given CANCEL_GRACE seconds; then the process ends.
         ended = signal_after_file_requests(standin, command, QUIET_AFTER, signal.SIGINT,
-                                           deadline=CANCEL_GRACE + 5,
+                                           deadline=5,
                                            until=lambda: bool(temporary_files(tmp_path)))
     assert ended.returncode == 130, ended.stderr
     assert ended.stderr.startswith("Interrupted: ") and ended.stderr.count("\n") == 1

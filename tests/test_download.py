@@ -24,7 +24,6 @@ from aiohttp import web
 from filelock import FileLock
 
 from intake_webcoos import Client
-from intake_webcoos.api.sync import CANCEL_GRACE
 from intake_webcoos.download import RUNS, adownload, download
 from intake_webcoos.fs import WebcoosFileSystem
 from intake_webcoos.server import Faults
@@ -172,7 +171,6 @@ def test_reserved_and_invisible_names_are_mapped_and_every_file_kept(standin, tm
 INTERRUPTED_RUN = """
 import sys
 from intake_webcoos import Client
-from intake_webcoos.api.sync import CANCEL_GRACE
 from intake_webcoos.download import download
 frame = Client().elements(*sys.argv[2:6])
 try:
@@ -187,9 +185,8 @@ def test_ctrl_c_during_download_stops_every_transfer(standin, tmp_path):
     dest = tmp_path / "dest"
     command = [sys.executable, "-c", INTERRUPTED_RUN, str(dest), CAMERA, STILLS, *HOUR]
     with standin.faults(files=INTERRUPTING):
-        # The transfers' clean-up is given CANCEL_GRACE seconds; then the process ends.
         ended = signal_after_file_requests(standin, command, QUIET_AFTER, signal.SIGINT,
-                                           deadline=CANCEL_GRACE + 5,
+                                           deadline=5,
                                            until=lambda: bool(temporary_files(dest)))
     assert (ended.returncode, ended.stdout.strip()) == (3, "KeyboardInterrupt"), ended.stderr
     assert "Traceback" not in ended.stderr
