@@ -183,10 +183,16 @@ def fetch_each(urls: tuple[str, ...], client_options: ClientOptions = (),
     """
     if _on_distributed_worker():
         before = after = NO_SIDE
-    futures = _ahead.claim(client_options, urls, sizes or (None,) * len(urls), before, after)
+    sizes = sizes or (None,) * len(urls)
+    futures = _ahead.claim(client_options, urls, sizes, before, after)
     try:
-        for future in futures:
-            yield future.result()
+        for future, url, size in zip(futures, urls, sizes, strict=True):
+            try:
+                yield future.result()
+            except concurrent.futures.CancelledError:
+                # A fetch ahead that was let go (over the limit, or late) just as this
+                # chunk claimed it: fetched again, not lost.
+                yield fetch_batch((url,), client_options, (size,))[0]
     finally:
         for future in futures:
             future.cancel()

@@ -107,3 +107,20 @@ def test_a_computation_keeps_no_file_bytes_after_it(standin):
     kept = sum(d.size_diff for d in after.filter_traces(ours).compare_to(
         before.filter_traces(ours), "filename"))
     assert kept < files / 10, (kept, files)
+
+
+def test_a_claimed_fetch_that_was_let_go_is_fetched_again(standin, monkeypatch):
+    frame = Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, *DAY).iloc[500:504]
+    urls = tuple(frame["url"])
+    claim = _ahead.claim
+
+    def cancelled_first(*args):  # as if the limit had dropped it just as it was claimed
+        futures = claim(*args)
+        assert futures[0].cancel()
+        return futures
+
+    monkeypatch.setattr(_ahead, "claim", cancelled_first)
+    fetched = list(fetch_each(urls))
+    assert all(isinstance(data, bytes) and data[:2] == b"\xff\xd8" for data in fetched)
+    assert [len(d) for d in fetched] == [size_of(e) for e in standin.elements(
+        CAMERA, STILLS, *DAY)[500:504]]
