@@ -150,6 +150,24 @@ class _Ahead:
             while len(self.done) > 8 * AHEAD_LIMIT:
                 self.done.popitem(last=False)
 
+    def forget(self) -> None:
+        """Drop every fetch ahead and what was done (see :func:`forget_fetched_ahead`)."""
+        with self.lock:
+            for future in self.waiting.values():
+                future.cancel()
+            self.waiting.clear()
+            self.done.clear()
+
+
+def forget_fetched_ahead() -> None:
+    """Drop the files this process fetched ahead and has not handed out yet.
+
+    Element files never change, so a file fetched ahead is good whenever it is
+    claimed.  Where one URL may come to name another file (a test server started
+    again on the port of one that stopped), forget them in between.
+    """
+    _ahead.forget()
+
 
 def _on_distributed_worker() -> bool:
     """Whether this runs in a task on a dask.distributed worker (never imported for this)."""

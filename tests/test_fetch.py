@@ -124,3 +124,13 @@ def test_a_claimed_fetch_that_was_let_go_is_fetched_again(standin, monkeypatch):
     assert all(isinstance(data, bytes) and data[:2] == b"\xff\xd8" for data in fetched)
     assert [len(d) for d in fetched] == [size_of(e) for e in standin.elements(
         CAMERA, STILLS, *DAY)[500:504]]
+
+
+def test_forgetting_drops_the_files_fetched_ahead(standin):
+    frame = Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, *DAY).iloc[600:612]
+    urls, nothing = tuple(frame["url"]), (None,) * 4
+    list(fetch_each(urls[0:4]))
+    list(fetch_each(urls[4:8], (), nothing, (urls[0:4], nothing), (urls[8:12], nothing)))
+    assert {key[1] for key in _ahead.waiting} >= set(urls[8:12])
+    fetch.forget_fetched_ahead()
+    assert not _ahead.waiting and not _ahead.done
