@@ -18,10 +18,10 @@ import requests
 
 from intake_webcoos import Client
 from intake_webcoos.api.bodies import gc_paused
-from intake_webcoos.api.models import Element, Page
+from intake_webcoos.api.elements import Element, Page
 from intake_webcoos.api.tables import elements_frame
-from intake_webcoos.download import download
-from intake_webcoos.fs import WebcoosFileSystem
+from intake_webcoos.cli.download import download
+from intake_webcoos.fs.filesystem import WebcoosFileSystem
 
 from . import peers
 from .harness import TOKEN, Server, median_time

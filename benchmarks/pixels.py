@@ -18,7 +18,7 @@ import dask
 import pandas as pd
 
 from intake_webcoos import Client, open_images
-from intake_webcoos.decode import BACKEND
+from intake_webcoos.cube.decode import BACKEND
 
 from . import floors, peers
 from .cases import CAMERA, PRODUCT, Results, Sizes, window

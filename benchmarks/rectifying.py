@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from intake_webcoos import open_images
-from intake_webcoos.geometry import CameraGeometry
-from intake_webcoos.rectify import Grid
 from intake_webcoos.server.scene import SceneRenderer
+from intake_webcoos.world.geometry import CameraGeometry
+from intake_webcoos.world.rectify import Grid
 
 from .harness import TOKEN, median_time, peak_rss_mib
 

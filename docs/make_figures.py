@@ -163,8 +163,8 @@ def _figure_shoreline(cycle, geometry, renderer, out: Path) -> None:
 
 def _figure_maps(client, out: Path) -> None:
     """All the cameras, and the view of one: the maps of the demo."""
-    from intake_webcoos.demo import AROUND_KM
-    from intake_webcoos.maps import camera_wedges, draw_around, draw_cameras
+    from intake_webcoos.cli.demo import AROUND_KM
+    from intake_webcoos.cli.maps import camera_wedges, draw_around, draw_cameras
 
     draw_cameras(client.cameras(), out / "cameras.png", wedges=camera_wedges(client.assets()))
     draw_around(client, CAMERA, out / "camera.png", km=AROUND_KM)

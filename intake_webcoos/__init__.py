@@ -12,33 +12,32 @@ from typing import TYPE_CHECKING, Any
 
 import wrapt
 
-from .errors import *  # noqa: F403
-from .errors import __all__ as _errors
-
-__version__ = "0.1.0.dev0"
+from intake_webcoos.errors import *  # noqa: F403
+from intake_webcoos.errors import __all__ as _errors
+from intake_webcoos.version import __version__
 
 _LAZY = {
     "Client": "intake_webcoos.api.sync",
     "AsyncClient": "intake_webcoos.api.client",
-    "CameraGeometry": "intake_webcoos.geometry",
-    "Grid": "intake_webcoos.rectify",
+    "CameraGeometry": "intake_webcoos.world.geometry",
+    "Grid": "intake_webcoos.world.rectify",
     "WebcoosFileSystem": "intake_webcoos.fs",
-    "open_images": "intake_webcoos.images",
-    "open_video": "intake_webcoos.video",
-    "read_results": "intake_webcoos.results",
-    "solve_extrinsics": "intake_webcoos.gcp",
+    "open_images": "intake_webcoos.cube.stills",
+    "open_video": "intake_webcoos.cube.video",
+    "read_results": "intake_webcoos.cube.results",
+    "solve_extrinsics": "intake_webcoos.world.gcp",
 }
 
 if TYPE_CHECKING:
-    from .api.client import AsyncClient
-    from .api.sync import Client
-    from .fs import WebcoosFileSystem
-    from .gcp import solve_extrinsics
-    from .geometry import CameraGeometry
-    from .images import open_images
-    from .rectify import Grid
-    from .results import read_results
-    from .video import open_video
+    from intake_webcoos.api.client import AsyncClient
+    from intake_webcoos.api.sync import Client
+    from intake_webcoos.cube.results import read_results
+    from intake_webcoos.cube.stills import open_images
+    from intake_webcoos.cube.video import open_video
+    from intake_webcoos.fs import WebcoosFileSystem
+    from intake_webcoos.world.gcp import solve_extrinsics
+    from intake_webcoos.world.geometry import CameraGeometry
+    from intake_webcoos.world.rectify import Grid
 
 __all__ = [
     "AsyncClient",
@@ -56,7 +55,7 @@ __all__ = [
 
 
 def _register_accessor(xarray: Any) -> None:
-    from . import imaging  # noqa: F401  (registers .webcoos on import)
+    from intake_webcoos import accessor  # noqa: F401  (registers .webcoos on import)
 
 
 # Registered when xarray is imported (at once if it already is), so that

@@ -22,7 +22,9 @@ from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
+    "ArgumentTypeError",
     "AuthenticationError",
+    "BlockingCallError",
     "EmptyRangeError",
     "ForeignOriginError",
     "FrameDecodeError",
@@ -30,13 +32,16 @@ __all__ = [
     "FrameShapeError",
     "GeometryError",
     "IncompleteListingError",
+    "InvalidArgumentError",
     "InvalidLocationError",
     "InvalidTimeError",
     "InvalidTokenError",
     "MalformedRecordsWarning",
     "MissingDependencyError",
     "MissingTokenError",
+    "MissingVariableError",
     "NoFilesError",
+    "NotAFileError",
     "NotFoundError",
     "PathNotFoundError",
     "ProductKindError",
@@ -172,6 +177,30 @@ class NoFilesError(NotFoundError):
 
 class EmptyRangeError(NotFoundError):
     """A selection holds no element (night, an outage, or outside the data)."""
+
+
+class InvalidArgumentError(WebcoosError, ValueError):
+    """An argument's value cannot be used (a scale, a size, an option out of its range)."""
+
+
+class ArgumentTypeError(WebcoosError, TypeError):
+    """Arguments of the wrong kind, or a combination a function cannot take."""
+
+
+class MissingVariableError(WebcoosError, KeyError):
+    """A Dataset lacks the variable an operation reads (``image``, a coordinate)."""
+
+    def __str__(self) -> str:
+        # KeyError's str() quotes its argument: show the message as written.
+        return str(self.args[0]) if self.args else ""
+
+
+class NotAFileError(WebcoosError, IsADirectoryError):
+    """A ``webcoos://`` folder was given where a file is needed."""
+
+
+class BlockingCallError(WebcoosError, RuntimeError):
+    """A blocking call was made on the event loop it would wait for (it would hang)."""
 
 
 class InvalidTimeError(WebcoosError, ValueError):

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from pathvalidate import sanitize_filename
 
-from .errors import PathNotFoundError
+from intake_webcoos.errors import PathNotFoundError
 
 PROTOCOL = "webcoos"
 PREFIX = f"{PROTOCOL}://"

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from intake_webcoos import Client, open_images
-from intake_webcoos.fetch import forget_fetched_ahead
+from intake_webcoos.cube.fetch import forget_fetched_ahead
 from intake_webcoos.server import StandIn
 
 from .helpers import CAMERA, HOUR, STILLS, TOKEN

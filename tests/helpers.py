@@ -42,9 +42,9 @@ from aiohttp import web
 
 from intake_webcoos import Client, open_images
 from intake_webcoos.api.config import Settings
-from intake_webcoos.download import RUNS
-from intake_webcoos.fs import WebcoosFileSystem
-from intake_webcoos.intake_readers import WebcoosElementsReader, WebcoosImagesReader
+from intake_webcoos.cli.download import RUNS
+from intake_webcoos.fs.filesystem import WebcoosFileSystem
+from intake_webcoos.intake.readers import WebcoosElementsReader, WebcoosImagesReader
 from intake_webcoos.server import Faults
 
 TOKEN = "test-token-0123456789"

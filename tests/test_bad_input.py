@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from intake_webcoos.api.tables import ELEMENT_COLUMNS
-from intake_webcoos.cli import main
+from intake_webcoos.cli.main import main
 from intake_webcoos.errors import (
     EmptyRangeError,
     InvalidTimeError,
@@ -24,7 +24,7 @@ from intake_webcoos.errors import (
     UnknownAssetError,
     UnknownProductError,
 )
-from intake_webcoos.fs import WebcoosFileSystem
+from intake_webcoos.fs.filesystem import WebcoosFileSystem
 
 from .helpers import BEYOND, CAMERA, FACES, NIGHT, STILLS
 

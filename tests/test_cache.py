@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from intake_webcoos import Client, open_images
 from intake_webcoos.api.cache import Store, default_directory
 from intake_webcoos.api.config import Settings
-from intake_webcoos.cli import main
+from intake_webcoos.cli.main import main
 
 from .helpers import CAMERA, DAY, MINUTES, STILLS, TOKEN, bare_env
 

@@ -19,7 +19,7 @@ from intake_webcoos.api.geo import EARTH_RADIUS_KM, as_box, as_point, box_around
 from intake_webcoos.api.models import Asset
 from intake_webcoos.api.sync import mirrored_methods
 from intake_webcoos.api.tables import CAMERA_COLUMNS, cameras_frame
-from intake_webcoos.catalog import build_catalog
+from intake_webcoos.intake.catalog import build_catalog
 from intake_webcoos.server.cameras import CAMERAS
 
 from .helpers import TOKEN, http, raw_asset

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 from PIL import Image
 
 from intake_webcoos.api.sync import Client
-from intake_webcoos.cli import cli_message, main
-from intake_webcoos.download import RUNS
+from intake_webcoos.cli.download import RUNS
+from intake_webcoos.cli.main import cli_message, main
 from intake_webcoos.errors import InvalidTokenError, MissingTokenError
-from intake_webcoos.geometry import CameraGeometry
 from intake_webcoos.server import Faults
+from intake_webcoos.world.geometry import CameraGeometry
 
 from .helpers import (
     INTERRUPTING,
@@ -272,7 +272,7 @@ def test_help_lists_every_command_and_serve_has_its_own():
 
 def test_the_command_line_does_not_import_the_server():
     """Only ``serve`` needs the stand-in; importing the CLI, or asking for help, must not."""
-    code = ("import sys; from click.testing import CliRunner; import intake_webcoos.cli as cli; "
+    code = ("import sys; from click.testing import CliRunner; import intake_webcoos.cli.main as cli; "
             "imported = [m for m in sys.modules if m.startswith('intake_webcoos.server')]; "
             "r = CliRunner().invoke(cli.main, ['--help']); "
             "helped = [m for m in sys.modules if m.startswith('intake_webcoos.server')]; "

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from intake_webcoos.decode import BACKEND, BACKENDS, SCALES, decode_image
+from intake_webcoos.cube.decode import BACKEND, BACKENDS, SCALES, decode_image
 from intake_webcoos.errors import FrameDecodeError
 from intake_webcoos.server.scene import SceneRenderer, encode_jpeg
 

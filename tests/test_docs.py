@@ -42,8 +42,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from intake_webcoos.cli import main
-from intake_webcoos.fs import WebcoosFileSystem
+from intake_webcoos.cli.main import main
+from intake_webcoos.fs.filesystem import WebcoosFileSystem
 from intake_webcoos.server import StandIn
 
 from .helpers import TOKEN, cli_env
@@ -170,10 +170,11 @@ def test_docs_maps_are_drawn(html):
 def test_docs_api_reference_is_generated(html):
     api = (html / "api.html").read_text()
     for name in ("intake_webcoos.api.sync.Client", "intake_webcoos.api.client.AsyncClient",
-                 "intake_webcoos.images.open_images", "intake_webcoos.fs.WebcoosFileSystem",
-                 "intake_webcoos.imaging.timex", "intake_webcoos.imaging.timestack",
+                 "intake_webcoos.cube.stills.open_images", "intake_webcoos.fs.WebcoosFileSystem",
+                 "intake_webcoos.products.timex.timex",
+                 "intake_webcoos.products.timestack.timestack",
                  "intake_webcoos.api.config.Settings", "intake_webcoos.errors.WebcoosError",
-                 "intake_webcoos.intake_readers.WebcoosCatalogReader",
+                 "intake_webcoos.intake.readers.WebcoosCatalogReader",
                  "intake_webcoos.server.StandIn"):
         assert f'id="{name}"' in api, f"{name} is not in the API reference"
 

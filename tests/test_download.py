@@ -24,8 +24,8 @@ from aiohttp import web
 from filelock import FileLock
 
 from intake_webcoos import Client
-from intake_webcoos.download import RUNS, adownload, download
-from intake_webcoos.fs import WebcoosFileSystem
+from intake_webcoos.cli.download import RUNS, adownload, download
+from intake_webcoos.fs.filesystem import WebcoosFileSystem
 from intake_webcoos.server import Faults
 
 from .helpers import (
@@ -171,7 +171,7 @@ def test_reserved_and_invisible_names_are_mapped_and_every_file_kept(standin, tm
 INTERRUPTED_RUN = """
 import sys
 from intake_webcoos import Client
-from intake_webcoos.download import download
+from intake_webcoos.cli.download import download
 frame = Client().elements(*sys.argv[2:6])
 try:
     download(frame, sys.argv[1], progress=False, file_concurrency=4)

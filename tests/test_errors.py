@@ -9,7 +9,6 @@ import cloudpickle
 import pytest
 
 import intake_webcoos
-import intake_webcoos.api.errors as compat
 from intake_webcoos import errors
 
 from .helpers import fresh_python
@@ -105,7 +104,7 @@ print(json.dumps(broken))
 """
 
 
-def test_the_family_is_importable_from_the_package_and_the_old_module():
+def test_the_family_is_importable_from_the_package():
     from intake_webcoos import (  # noqa: F401  (the import is the test)
         IncompleteListingError,
         NotFoundError,
@@ -115,7 +114,6 @@ def test_the_family_is_importable_from_the_package_and_the_old_module():
 
     for name in errors.__all__:
         assert getattr(intake_webcoos, name) is getattr(errors, name), name
-        assert getattr(compat, name) is getattr(errors, name), name
         assert name in intake_webcoos.__all__
 
 

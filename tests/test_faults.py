@@ -22,10 +22,10 @@ import pytest
 from click.testing import CliRunner
 
 from intake_webcoos import Client, open_images
-from intake_webcoos.cli import main
-from intake_webcoos.download import download
+from intake_webcoos.cli.download import download
+from intake_webcoos.cli.main import main
 from intake_webcoos.errors import IncompleteListingError, ServerError, TruncatedDownloadError
-from intake_webcoos.fs import WebcoosFileSystem
+from intake_webcoos.fs.filesystem import WebcoosFileSystem
 from intake_webcoos.server import Faults
 
 from .helpers import (

@@ -9,12 +9,13 @@ from collections import Counter
 
 import pytest
 
-from intake_webcoos import fetch, open_images
+from intake_webcoos import open_images
 from intake_webcoos.api.sync import Client
-from intake_webcoos.cube import CubeOptions
+from intake_webcoos.cube import fetch
+from intake_webcoos.cube.contract import CubeOptions
+from intake_webcoos.cube.fetch import _ahead, fetch_each
+from intake_webcoos.cube.stills import load_chunk
 from intake_webcoos.errors import FrameShapeError
-from intake_webcoos.fetch import _ahead, fetch_each
-from intake_webcoos.images import load_chunk
 
 from .helpers import CAMERA, DAY, STILLS, TOKEN, size_of
 

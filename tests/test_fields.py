@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from intake_webcoos.api.elements import Element, Page
 from intake_webcoos.api.fields import parse_api_time
 from intake_webcoos.api.inventory import InventoryBin, parse_inventory
-from intake_webcoos.api.listings import Element, Page
 from intake_webcoos.api.models import Asset, Service
 from intake_webcoos.errors import ResponseFormatError
 

@@ -26,7 +26,7 @@ from fsspec.implementations.local import LocalFileSystem, make_path_posix
 from PIL import Image
 
 from intake_webcoos.errors import ReadOnlyError, ServerError
-from intake_webcoos.fs import WebcoosFileSystem
+from intake_webcoos.fs.filesystem import WebcoosFileSystem
 from intake_webcoos.server import Faults, StandIn, Variants
 
 from .helpers import CAMERA, STILLS, TOKEN, elements_requests, fresh_python, label_of, url_of

@@ -9,8 +9,8 @@ import pytest
 
 import intake_webcoos
 from intake_webcoos import GeometryError
-from intake_webcoos.gcp import EXTRINSICS, solve_extrinsics
-from intake_webcoos.geometry import CameraGeometry
+from intake_webcoos.world.gcp import EXTRINSICS, solve_extrinsics
+from intake_webcoos.world.geometry import CameraGeometry
 
 from .helpers import CAMERA
 from .test_geometry import CAMERA as TRUTH

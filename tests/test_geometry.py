@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from intake_webcoos import GeometryError, open_images
-from intake_webcoos.decode import decode_image
-from intake_webcoos.geometry import CameraGeometry
+from intake_webcoos.cube.decode import decode_image
 from intake_webcoos.server.cameras import CAMERAS
+from intake_webcoos.world.geometry import CameraGeometry
 
 from .helpers import CAMERA as CAMERA_SLUG
 from .helpers import STILLS, TOKEN

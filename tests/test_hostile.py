@@ -20,13 +20,9 @@ from aiohttp import web
 
 from intake_webcoos import Client, open_images
 from intake_webcoos.api.sync import run
-from intake_webcoos.download import download
-from intake_webcoos.errors import (
-    ResponseFormatError,
-    ServerError,
-    TruncatedDownloadError,
-)
-from intake_webcoos.fs import WebcoosFile, WebcoosFileSystem
+from intake_webcoos.cli.download import download
+from intake_webcoos.errors import ResponseFormatError, ServerError, TruncatedDownloadError
+from intake_webcoos.fs.filesystem import WebcoosFile, WebcoosFileSystem
 
 from .helpers import (
     API_PREFIX,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from intake_webcoos import Client
 from intake_webcoos.api.http import retry_after
-from intake_webcoos.download import download
+from intake_webcoos.cli.download import download
 from intake_webcoos.errors import (
     ForeignOriginError,
     InvalidTokenError,
@@ -29,7 +29,7 @@ from intake_webcoos.errors import (
     TruncatedDownloadError,
     WebcoosError,
 )
-from intake_webcoos.fs import WebcoosFileSystem
+from intake_webcoos.fs.filesystem import WebcoosFileSystem
 from intake_webcoos.server import Faults
 
 from .helpers import (

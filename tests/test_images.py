@@ -19,9 +19,9 @@ import xarray as xr
 from PIL import Image
 
 from intake_webcoos import open_images
-from intake_webcoos.cube import CubeOptions
+from intake_webcoos.cube.contract import CubeOptions
+from intake_webcoos.cube.stills import frames_per_chunk
 from intake_webcoos.errors import FrameDecodeError, FrameShapeError, ServerError
-from intake_webcoos.images import frames_per_chunk
 from intake_webcoos.server import StandIn
 
 from .helpers import CAMERA, HOUR, STILLS, TOKEN, damaged_standin, label_of, time_of, url_of
@@ -223,7 +223,7 @@ def test_distributed_timex(standin, stills_hour, monkeypatch):
 
 
 def _file_clients() -> int:
-    from intake_webcoos import fetch as decode
+    from intake_webcoos.cube import fetch as decode
 
     return len(decode._clients)
 

@@ -97,9 +97,9 @@ def test_timestack_shows_sea_above_sand_and_the_tide(standin):
 def test_the_accessor_is_registered_whatever_the_import_order(imports):
     code = (f"{imports}; import sys; "
             "print(type(xr.Dataset().webcoos).__name__, type(xr.DataArray().webcoos).__name__, "
-            "'intake_webcoos.imaging' in sys.modules)")
+            "'intake_webcoos.accessor' in sys.modules)")
     out = fresh_python(code).split()
-    assert out[:2] == ["_Accessor", "_Accessor"] and out[2] == "True"
+    assert out[:2] == ["WebcoosAccessor", "WebcoosAccessor"] and out[2] == "True"
 
 
 def test_freq_takes_the_same_spellings_as_every(stills_hour):

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from intake_webcoos.catalog import build_catalog
-from intake_webcoos.intake_readers import (
+from intake_webcoos.intake.catalog import build_catalog
+from intake_webcoos.intake.readers import (
     WebcoosAPI,
     WebcoosCatalogReader,
     WebcoosElementsReader,
@@ -33,10 +33,11 @@ def cat(standin):
 
 def test_import_intake_is_cheap():
     code = ("import sys, intake; heavy = ['aiohttp', 'xarray', 'dask', "
-            "'intake_webcoos.api.client', 'intake_webcoos.catalog', 'intake_webcoos.imaging', "
+            "'intake_webcoos.api.client', 'intake_webcoos.intake.catalog', "
+            "'intake_webcoos.products.timex', "
             "'intake_webcoos.server']; "
             "print([m for m in heavy if m in sys.modules]); "
-            "print('intake_webcoos.intake_readers' in sys.modules)")
+            "print('intake_webcoos.intake.readers' in sys.modules)")
     out = fresh_python(code).split("\n")
     assert out[0] == "[]"
     assert out[1] == "True"  # the entry point was imported, and cost nothing heavy

@@ -6,8 +6,8 @@ import pytest
 import xarray as xr
 
 from intake_webcoos import open_images, open_video, read_results
+from intake_webcoos.cube.kinds import kind_of
 from intake_webcoos.errors import ProductKindError, SelectionTooLargeError
-from intake_webcoos.kinds import kind_of
 
 from .helpers import CAMERA, HOUR, STILLS, elements_requests
 

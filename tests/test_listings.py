@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from intake_webcoos.api.listings import Element, Page
+from intake_webcoos.api.elements import Element, Page
 from intake_webcoos.errors import ResponseFormatError
 
 from .helpers import STILLS_URL, make_element, set_at, utc

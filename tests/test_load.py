@@ -27,7 +27,7 @@ import pytest
 from fsspec.asyn import sync
 
 from intake_webcoos import AsyncClient
-from intake_webcoos.fs import WebcoosFileSystem
+from intake_webcoos.fs.filesystem import WebcoosFileSystem
 from intake_webcoos.server import Faults, StandIn
 
 from .helpers import (

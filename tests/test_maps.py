@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from intake_webcoos import InvalidLocationError
 from intake_webcoos.api.geo import box_around
-from intake_webcoos.maps import (
+from intake_webcoos.cli.maps import (
     BACKGROUND,
     DOT,
     HIGHLIGHT,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from intake_webcoos.api.listings import Element
+from intake_webcoos.api.elements import Element
 from intake_webcoos.api.models import Asset, ElementStats, Service
 from intake_webcoos.errors import ResponseFormatError
 

@@ -20,8 +20,8 @@ import xarray as xr
 from scipy import ndimage
 
 from intake_webcoos import GeometryError, open_images
-from intake_webcoos.geometry import CameraGeometry
-from intake_webcoos.rectify import Grid, fit_geometry, rectify, world_timestack
+from intake_webcoos.world.geometry import CameraGeometry
+from intake_webcoos.world.rectify import Grid, fit_geometry, rectify, world_timestack
 
 from .helpers import CAMERA, MINUTES, STILLS, TOKEN
 

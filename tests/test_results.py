@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from intake_webcoos import read_results
+from intake_webcoos.cube.results import parse_records
 from intake_webcoos.errors import ResultsFormatError
-from intake_webcoos.results import parse_records
 
 from .helpers import TOKEN, damaged_standin, http, size_of, time_of, url_of
 

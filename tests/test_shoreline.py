@@ -15,7 +15,7 @@ import xarray as xr
 
 from intake_webcoos import open_images
 from intake_webcoos.server import StandIn
-from intake_webcoos.shoreline import otsu_threshold, shoreline
+from intake_webcoos.world.shoreline import otsu_threshold, shoreline
 
 from .helpers import CAMERA, STILLS, TOKEN
 

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from intake_webcoos import open_images, statistics
-from intake_webcoos.statistics import SPLIT_EVERY, bin_segments
+from intake_webcoos import open_images
+from intake_webcoos.products import statistics
+from intake_webcoos.products.statistics import SPLIT_EVERY, bin_segments
 
 from .helpers import CAMERA, STILLS, TOKEN
 

@@ -19,9 +19,8 @@ from aiohttp import web
 from click.testing import CliRunner
 
 from intake_webcoos import Client, open_images
-from intake_webcoos.catalog import build_catalog
-from intake_webcoos.cli import main
-from intake_webcoos.download import download
+from intake_webcoos.cli.download import download
+from intake_webcoos.cli.main import main
 from intake_webcoos.errors import (
     ForeignOriginError,
     InvalidTokenError,
@@ -29,8 +28,9 @@ from intake_webcoos.errors import (
     ServerError,
     WebcoosError,
 )
-from intake_webcoos.fs import WebcoosFileSystem
-from intake_webcoos.intake_readers import WebcoosImagesReader
+from intake_webcoos.fs.filesystem import WebcoosFileSystem
+from intake_webcoos.intake.catalog import build_catalog
+from intake_webcoos.intake.readers import WebcoosImagesReader
 from intake_webcoos.server import Faults
 
 from .helpers import (

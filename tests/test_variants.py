@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 
 from intake_webcoos import Client, MalformedRecordsWarning, open_images
-from intake_webcoos.download import download
-from intake_webcoos.fs import WebcoosFileSystem
+from intake_webcoos.cli.download import download
+from intake_webcoos.fs.filesystem import WebcoosFileSystem
 from intake_webcoos.server import VARIANT_MATRIX
 
 from .helpers import TOKEN, label_of, time_of, url_of

@@ -17,11 +17,11 @@ import pytest
 import xarray as xr
 
 from intake_webcoos import open_video
-from intake_webcoos.cube import CubeOptions
+from intake_webcoos.cube.contract import CubeOptions
+from intake_webcoos.cube.video import decode_clip
 from intake_webcoos.errors import FrameDecodeError, MissingDependencyError
 from intake_webcoos.server import Variants
 from intake_webcoos.server.scene import SceneRenderer
-from intake_webcoos.video import decode_clip
 
 from .helpers import TOKEN, damaged_standin, http, label_of, size_of, time_of
 

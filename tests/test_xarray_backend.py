@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import xarray as xr
 
-from intake_webcoos.xarray_backend import WebcoosBackendEntrypoint
+from intake_webcoos.cube.backend import WebcoosBackendEntrypoint
 
 from .helpers import HOUR, TOKEN
 

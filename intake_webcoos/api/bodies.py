@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import aiohttp
 import orjson
 
-from ..errors import ResponseFormatError
+from intake_webcoos.errors import ResponseFormatError
 
 
 @contextlib.contextmanager

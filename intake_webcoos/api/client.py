@@ -18,24 +18,22 @@ import orjson
 import pandas as pd
 from yarl import URL
 
-from ..errors import (
+from intake_webcoos.api.bodies import write_atomically
+from intake_webcoos.api.cache import ClientCache
+from intake_webcoos.api.config import Settings
+from intake_webcoos.api.geo import as_box, as_point
+from intake_webcoos.api.http import Transport
+from intake_webcoos.api.inventory import Inventories
+from intake_webcoos.api.listing import Listings
+from intake_webcoos.api.models import Asset, Product, Service
+from intake_webcoos.api.pagination import follow
+from intake_webcoos.api.tables import cameras_frame, inventory_frame
+from intake_webcoos.errors import (
     NoFilesError,
     ResponseFormatError,
     UnknownAssetError,
     UnknownProductError,
 )
-from .bodies import write_atomically
-from .cache import ClientCache
-from .config import Settings
-from .geo import as_box, as_point
-from .http import Transport
-from .inventory import Inventories
-from .listing import Listings
-from .models import Asset, Product, Service
-from .pagination import (
-    follow,
-)
-from .tables import cameras_frame, inventory_frame
 
 logger = logging.getLogger("intake_webcoos.api")
 
@@ -174,7 +172,7 @@ class AsyncClient(Listings):
             Add ``distance_km`` and sort the rows by it, nearest first.
         within : (lon_min, lat_min, lon_max, lat_max), optional
             Keep only the cameras inside this box (edges included), the order of
-            :func:`~intake_webcoos.catalog.build_catalog`'s ``bbox``.
+            :func:`~intake_webcoos.intake.catalog.build_catalog`'s ``bbox``.
         refresh : bool
             Ask the API again instead of using the client's or the disk's copy.
 

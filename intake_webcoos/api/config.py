@@ -14,8 +14,14 @@ from typing import Any
 
 from yarl import URL
 
-from ..errors import InvalidTokenError
-from .cache import CACHE_DIR_ENV, Store, default_directory, enabled_by_default, store
+from intake_webcoos.api.cache import (
+    CACHE_DIR_ENV,
+    Store,
+    default_directory,
+    enabled_by_default,
+    store,
+)
+from intake_webcoos.errors import InvalidTokenError
 
 DEFAULT_BASE_URL = "https://app.webcoos.org/webcoos/api/v1"
 TOKEN_ENV = "WEBCOOS_API_TOKEN"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from math import isfinite, isnan
 from typing import Any
 
-from ..errors import ResponseFormatError
+from intake_webcoos.errors import ResponseFormatError
 
 # Spellings of "no value" seen in (or expected from) pandas-backed payloads.
 _NO_TIME = frozenset({"", "NaT"})

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidLocationError
+from intake_webcoos.errors import InvalidLocationError
 
 #: Mean Earth radius (km), the sphere of the haversine distances.
 EARTH_RADIUS_KM = 6371.0

@@ -35,7 +35,17 @@ from typing import Any, TypeVar
 import aiohttp
 from yarl import URL
 
-from ..errors import (
+from intake_webcoos.api.bodies import (
+    BodyTooLarge,
+    decode_json,
+    detail,
+    read_limited,
+    temporary_path,
+)
+from intake_webcoos.api.config import Settings
+from intake_webcoos.api.partial import Partial
+from intake_webcoos.api.sessions import LoopResources, close_session
+from intake_webcoos.errors import (
     ForeignOriginError,
     InvalidTokenError,
     MissingTokenError,
@@ -46,10 +56,6 @@ from ..errors import (
     ServerError,
     TruncatedDownloadError,
 )
-from .bodies import BodyTooLarge, decode_json, detail, read_limited, temporary_path
-from .config import Settings
-from .partial import Partial
-from .sessions import LoopResources, close_session
 
 logger = logging.getLogger("intake_webcoos.api")
 
@@ -252,7 +258,7 @@ class Transport:
         callback : fsspec.callbacks.Callback, optional
             Told the size, then each chunk written.
         tag : str, optional
-            Marks the temporary file (default: random); see :mod:`intake_webcoos.download`.
+            Marks the temporary file (default: random); see :mod:`intake_webcoos.cli.download`.
 
         Raises
         ------

@@ -20,8 +20,7 @@ import orjson
 import pandas as pd
 from yarl import URL
 
-from ..errors import SlowServiceError, WebcoosError
-from .fields import (
+from intake_webcoos.api.fields import (
     as_object,
     as_text,
     bad_field,
@@ -31,11 +30,12 @@ from .fields import (
     parse_api_time,
     required_time,
 )
+from intake_webcoos.errors import SlowServiceError, WebcoosError
 
 if TYPE_CHECKING:
-    from .cache import ClientCache
-    from .http import Transport
-    from .models import Service
+    from intake_webcoos.api.cache import ClientCache
+    from intake_webcoos.api.http import Transport
+    from intake_webcoos.api.models import Service
 
 logger = logging.getLogger("intake_webcoos.api")
 

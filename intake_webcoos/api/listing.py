@@ -15,26 +15,35 @@ import orjson
 import pandas as pd
 from yarl import URL
 
-from ..errors import NotFoundError, ResponseFormatError
-from .bodies import gc_paused
-from .listings import Element
-from .models import Asset, Product, Service
-from .pagination import (
+from intake_webcoos.api.bodies import gc_paused
+from intake_webcoos.api.elements import Element
+from intake_webcoos.api.models import Asset, Product, Service
+from intake_webcoos.api.pagination import (
     WindowListing,
     count,
     parse_window,
     warn_skipped,
     window_rows,
 )
-from .tables import elements_frame, thin
-from .times import TimeLike, time_range, to_timedelta, to_utc
-from .windows import DAY, MICROSECOND, Window, bounded, clip, day_windows, extent, tail
+from intake_webcoos.api.tables import elements_frame, thin
+from intake_webcoos.api.times import TimeLike, time_range, to_timedelta, to_utc
+from intake_webcoos.api.windows import (
+    DAY,
+    MICROSECOND,
+    Window,
+    bounded,
+    clip,
+    day_windows,
+    extent,
+    tail,
+)
+from intake_webcoos.errors import NotFoundError, ResponseFormatError
 
 if TYPE_CHECKING:
-    from .cache import ClientCache
-    from .config import Settings
-    from .http import Transport
-    from .inventory import Inventories
+    from intake_webcoos.api.cache import ClientCache
+    from intake_webcoos.api.config import Settings
+    from intake_webcoos.api.http import Transport
+    from intake_webcoos.api.inventory import Inventories
 
 
 class Listings:

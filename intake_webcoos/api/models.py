@@ -8,7 +8,7 @@ vary (see :mod:`intake_webcoos.api.fields`).  All times are timezone-aware
 ``"results[17]"``), only used to name fields in errors.
 
 The records of listings (:class:`Element`, :class:`Page`) and inventories
-(:class:`InventoryBin`) live in :mod:`~intake_webcoos.api.listings` and
+(:class:`InventoryBin`) live in :mod:`~intake_webcoos.api.elements` and
 :mod:`~intake_webcoos.api.inventory` and are importable from here too.
 """
 
@@ -20,7 +20,8 @@ from datetime import datetime
 from math import isfinite
 from typing import Any
 
-from .fields import (
+from intake_webcoos.api.elements import Element, Page
+from intake_webcoos.api.fields import (
     as_object,
     bad_field,
     children,
@@ -33,8 +34,7 @@ from .fields import (
     opt_text,
     parse_api_time,
 )
-from .inventory import InventoryBin, parse_inventory
-from .listings import Element, Page
+from intake_webcoos.api.inventory import InventoryBin, parse_inventory
 
 __all__ = [
     "Asset",

@@ -21,15 +21,15 @@ from typing import Any
 
 from yarl import URL
 
-from ..errors import (
+from intake_webcoos.api.bodies import gc_paused
+from intake_webcoos.api.elements import Element, Page
+from intake_webcoos.api.windows import Window
+from intake_webcoos.errors import (
     IncompleteListingError,
     MalformedRecordsWarning,
     NotFoundError,
     ResponseFormatError,
 )
-from .bodies import gc_paused
-from .listings import Element, Page
-from .windows import Window
 
 logger = logging.getLogger("intake_webcoos.api")
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import aiohttp
 
-from ..errors import TruncatedDownloadError
-from .bodies import BodyTooLarge, stream_to
+from intake_webcoos.api.bodies import BodyTooLarge, stream_to
+from intake_webcoos.errors import TruncatedDownloadError
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 

@@ -13,8 +13,8 @@ import threading
 import aiohttp
 from aiolimiter import AsyncLimiter
 
-from .. import __version__
-from .config import Settings
+from intake_webcoos.api.config import Settings
+from intake_webcoos.version import __version__
 
 #: Sent with every request, so that WebCOOS can tell (and reach) this client.
 USER_AGENT = (f"intake-webcoos/{__version__} (+https://pypi.org/project/intake-webcoos/) "

@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 
 import fsspec.asyn
 
-from .client import AsyncClient
-from .config import Settings
+from intake_webcoos.api.client import AsyncClient
+from intake_webcoos.api.config import Settings
 
 _T = TypeVar("_T")
 #: Seconds an interrupted call waits for its work on the loop to be cancelled and cleaned up.

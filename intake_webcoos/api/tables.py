@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..paths import archive_url, day_folder
-from .geo import as_box, as_point, distance_km, in_box
-from .inventory import InventoryBin
-from .listings import Element
-from .models import Asset, time_span
+from intake_webcoos.api.elements import Element
+from intake_webcoos.api.geo import as_box, as_point, distance_km, in_box
+from intake_webcoos.api.inventory import InventoryBin
+from intake_webcoos.api.models import Asset, time_span
+from intake_webcoos.paths import archive_url, day_folder
 
 
 def default_string_dtype() -> object:

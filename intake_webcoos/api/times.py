@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..errors import InvalidTimeError
+from intake_webcoos.errors import InvalidTimeError
 
 TimeLike = str | dt.datetime | dt.date | pd.Timestamp | np.datetime64
 

@@ -25,8 +25,8 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from .models import Service
-from .times import api_time
+from intake_webcoos.api.models import Service
+from intake_webcoos.api.times import api_time
 
 # Made from datetime.timedelta, so in microseconds on every pandas: pandas 2 makes
 # pd.Timedelta(days=1) nanoseconds, and a time past 2262 plus that overflows.

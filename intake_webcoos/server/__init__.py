@@ -7,9 +7,9 @@ misbehave; :class:`Variants` pick among the readings of the real API that the
 public record leaves open (:data:`VARIANT_MATRIX` names one per switch).
 """
 
-from .faults import Faults
-from .standin import StandIn
-from .variants import VARIANT_MATRIX, Variants
-from .video import VideoSettings
+from intake_webcoos.server.faults import Faults
+from intake_webcoos.server.standin import StandIn
+from intake_webcoos.server.variants import VARIANT_MATRIX, Variants
+from intake_webcoos.server.video import VideoSettings
 
 __all__ = ["VARIANT_MATRIX", "Faults", "StandIn", "Variants", "VideoSettings"]

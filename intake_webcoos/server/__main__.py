@@ -1,6 +1,6 @@
 """``python -m intake_webcoos.server``: run the stand-in in the foreground."""
 
-from .command import serve
+from intake_webcoos.server.command import serve
 
 if __name__ == "__main__":
     serve(prog_name="python -m intake_webcoos.server")

@@ -19,11 +19,11 @@ from http import HTTPStatus
 from aiohttp import web
 from multidict import MultiMapping
 
-from .archive import Holdings
-from .faults import fault_middleware
-from .payloads import pagination
-from .state import Handler, StandInState, recorder
-from .variants import Variants
+from intake_webcoos.server.archive import Holdings
+from intake_webcoos.server.faults import fault_middleware
+from intake_webcoos.server.payloads import pagination
+from intake_webcoos.server.state import Handler, StandInState, recorder
+from intake_webcoos.server.variants import Variants
 
 API_PREFIX = "/webcoos/api/v1"
 DEFAULT_PAGE_SIZE = 100

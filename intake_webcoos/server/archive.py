@@ -19,7 +19,13 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from .cameras import CAMERAS, CameraSpec, ProductKind, ProductSpec, made_up_uuid
+from intake_webcoos.server.cameras import (
+    CAMERAS,
+    CameraSpec,
+    ProductKind,
+    ProductSpec,
+    made_up_uuid,
+)
 
 #: The default span ends here, so that every run serves the same data.
 DEFAULT_SPAN_END = datetime(2025, 9, 17, tzinfo=UTC)

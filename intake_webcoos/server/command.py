@@ -7,10 +7,10 @@ from dataclasses import Field, fields
 
 import click
 
-from .faults import Faults
-from .standin import StandIn
-from .variants import Variants
-from .video import VideoSettings
+from intake_webcoos.server.faults import Faults
+from intake_webcoos.server.standin import StandIn
+from intake_webcoos.server.variants import Variants
+from intake_webcoos.server.video import VideoSettings
 
 
 def _fault_options(prefix: str, origin: str):

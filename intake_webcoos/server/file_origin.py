@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from .archive import Holdings
-from .faults import fault_middleware
-from .state import StandInState, recorder
+from intake_webcoos.server.archive import Holdings
+from intake_webcoos.server.faults import fault_middleware
+from intake_webcoos.server.state import StandInState, recorder
 
 _THUMBNAIL = re.compile(r".*-(\d+)x(\d+)(?:-\d+)?\.jpg$")
 _CONTENT_TYPES = {"jpg": "image/jpeg", "mp4": "video/mp4", "json": "application/json",

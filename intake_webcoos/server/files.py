@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from .archive import Holdings, Service
-from .results import result_bytes
-from .scene import SceneRenderer, encode_jpeg
-from .video import CRF_STEPS, VideoSettings, encode_clip, pad_mp4
+from intake_webcoos.server.archive import Holdings, Service
+from intake_webcoos.server.results import result_bytes
+from intake_webcoos.server.scene import SceneRenderer, encode_jpeg
+from intake_webcoos.server.video import CRF_STEPS, VideoSettings, encode_clip, pad_mp4
 
 #: Declared sizes are this many times a typical encoded frame (plus jitter),
 #: which leaves room for frames that compress worse than the calibration frame.

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
-from .archive import Archive, Service
-from .variants import Variants
+from intake_webcoos.server.archive import Archive, Service
+from intake_webcoos.server.variants import Variants
 
 #: The bucket that the second (virtual-host style) origin stands for.
 HOST_STYLE_BUCKET = "webcoos"

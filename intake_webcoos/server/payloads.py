@@ -21,10 +21,16 @@ from urllib.parse import urlencode
 
 from yarl import URL
 
-from .archive import Archive, Holdings, InventoryRow, format_api_time, inventory_rows
-from .cameras import CameraSpec, ProductSpec, made_up_uuid
-from .origins import FileOrigins
-from .variants import NOT_A_TIME, Variants
+from intake_webcoos.server.archive import (
+    Archive,
+    Holdings,
+    InventoryRow,
+    format_api_time,
+    inventory_rows,
+)
+from intake_webcoos.server.cameras import CameraSpec, ProductSpec, made_up_uuid
+from intake_webcoos.server.origins import FileOrigins
+from intake_webcoos.server.variants import NOT_A_TIME, Variants
 
 CREATED_AT = "2022-06-14T21:44:15.667000Z"
 UPDATED_AT = "2025-09-22T05:40:39.922336Z"

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from .archive import Service, stable_seed
+from intake_webcoos.server.archive import Service, stable_seed
 
 CLASSES = {
     "rip-detection-results": ("rip",),

@@ -1,6 +1,6 @@
 """Synthetic coastal webcam frames: a 3-D beach seen through a real camera.
 
-The scene lives in the local frame of :class:`~intake_webcoos.geometry.CameraGeometry`,
+The scene lives in the local frame of :class:`~intake_webcoos.world.geometry.CameraGeometry`,
 in metres, with ``x`` alongshore, ``y`` cross-shore (positive seaward) and ``z``
 up from the tidal datum (mean sea level):
 
@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..geometry import CameraGeometry
+from intake_webcoos.world.geometry import CameraGeometry
 
 __all__ = ["M2_PERIOD_S", "SceneRenderer", "encode_jpeg"]
 

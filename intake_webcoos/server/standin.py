@@ -16,18 +16,24 @@ from typing import Any
 import numpy as np
 from aiohttp import web
 
-from ..geometry import CameraGeometry
-from .api_origin import API_PREFIX, api_app
-from .archive import DEFAULT_DAYLIGHT, DEFAULT_SPAN_DAYS, DEFAULT_SPAN_END, Archive, Holdings
-from .cameras import CAMERAS
-from .faults import Faults
-from .file_origin import files_app
-from .files import FileBodies
-from .origins import FileOrigins
-from .payloads import Payloads
-from .state import RecordedRequest, StandInState
-from .variants import Variants
-from .video import VideoSettings
+from intake_webcoos.server.api_origin import API_PREFIX, api_app
+from intake_webcoos.server.archive import (
+    DEFAULT_DAYLIGHT,
+    DEFAULT_SPAN_DAYS,
+    DEFAULT_SPAN_END,
+    Archive,
+    Holdings,
+)
+from intake_webcoos.server.cameras import CAMERAS
+from intake_webcoos.server.faults import Faults
+from intake_webcoos.server.file_origin import files_app
+from intake_webcoos.server.files import FileBodies
+from intake_webcoos.server.origins import FileOrigins
+from intake_webcoos.server.payloads import Payloads
+from intake_webcoos.server.state import RecordedRequest, StandInState
+from intake_webcoos.server.variants import Variants
+from intake_webcoos.server.video import VideoSettings
+from intake_webcoos.world.geometry import CameraGeometry
 
 HOST = "127.0.0.1"
 

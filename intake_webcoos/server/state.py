@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from .archive import Archive
-from .faults import FaultState
-from .files import FileBodies
-from .origins import FileOrigins
-from .payloads import Payloads
-from .variants import Variants
+from intake_webcoos.server.archive import Archive
+from intake_webcoos.server.faults import FaultState
+from intake_webcoos.server.files import FileBodies
+from intake_webcoos.server.origins import FileOrigins
+from intake_webcoos.server.payloads import Payloads
+from intake_webcoos.server.variants import Variants
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

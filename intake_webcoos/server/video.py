@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from .scene import SceneRenderer
+from intake_webcoos.server.scene import SceneRenderer
 
 #: x264 quality steps tried in turn until a clip fits its declared size.
 CRF_STEPS = (23, 28, 33, 38, 45, 51)

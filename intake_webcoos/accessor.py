@@ -1,0 +1,82 @@
+"""The ``.webcoos`` accessor on xarray objects: a thin face over products and world.
+
+Registered by ``import intake_webcoos`` as soon as xarray is imported (see
+``intake_webcoos/__init__.py``), so every Dataset and DataArray has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import xarray as xr
+
+from intake_webcoos.products.timestack import timestack
+from intake_webcoos.products.timex import brightest, darkest, stats, timex, to_gray, variance
+
+
+class WebcoosAccessor:
+    """Coastal-imaging products of a WebCOOS image cube (``ds.webcoos.timex()``...)."""
+
+    def __init__(self, obj: xr.Dataset | xr.DataArray) -> None:
+        self._obj = obj
+
+    def timex(self, freq: str | None = None) -> xr.DataArray:
+        """Mean of each pixel over time (whole series, or per ``freq`` bin)."""
+        return timex(self._obj, freq)
+
+    def variance(self, freq: str | None = None) -> xr.DataArray:
+        """Standard deviation of each pixel over time (coastal imaging's "variance")."""
+        return variance(self._obj, freq)
+
+    def brightest(self, freq: str | None = None) -> xr.DataArray:
+        """Maximum of each pixel and band over time."""
+        return brightest(self._obj, freq)
+
+    def darkest(self, freq: str | None = None) -> xr.DataArray:
+        """Minimum of each pixel and band over time."""
+        return darkest(self._obj, freq)
+
+    def timestack(self, points: Sequence[Sequence[float]] | None = None, spacing: float = 1.0,
+                  *, world: Sequence[Sequence[float]] | None = None, geometry: Any = None,
+                  z: Any = 0.0) -> xr.DataArray:
+        """Pixels along a polyline in every frame, ``(time, distance, band)``.
+
+        Either ``points`` in pixels (nearest pixels every ``spacing`` pixels), or
+        ``world=`` vertices in metres with the camera's ``geometry`` (bilinear
+        samples every ``spacing`` metres at elevation ``z``; see
+        :func:`intake_webcoos.world.rectify.world_timestack`).
+        """
+        if world is None:
+            if points is None or geometry is not None:
+                raise TypeError("give pixel points, or world= vertices and geometry=")
+            return timestack(self._obj, points, spacing)
+        if points is not None or geometry is None:
+            raise TypeError("a world= line takes geometry= (the camera's), and no pixel points")
+        from intake_webcoos.world.rectify import world_timestack
+
+        return world_timestack(self._obj, world, geometry, spacing, z)
+
+    def rectify(self, geometry: Any, grid: Any, z: Any = 0.0) -> xr.Dataset | xr.DataArray:
+        """Plan view on a grid in metres (see :func:`intake_webcoos.world.rectify.rectify`)."""
+        from intake_webcoos.world.rectify import rectify
+
+        return rectify(self._obj, geometry, grid, z)
+
+    def shoreline(self, cross_shore: str = "x_world", **options: Any) -> xr.DataArray:
+        """Shoreline of a rectified image (see :func:`intake_webcoos.world.shoreline.shoreline`)."""
+        from intake_webcoos.world.shoreline import shoreline
+
+        return shoreline(self._obj, cross_shore, **options)
+
+    def stats(self, freq: str | None = None) -> xr.Dataset:
+        """Timex, variance, brightest and darkest from one read of each frame."""
+        return stats(self._obj, freq)
+
+    def to_gray(self) -> xr.DataArray:
+        """Luminance, one band."""
+        return to_gray(self._obj)
+
+
+xr.register_dataset_accessor("webcoos")(WebcoosAccessor)
+xr.register_dataarray_accessor("webcoos")(WebcoosAccessor)

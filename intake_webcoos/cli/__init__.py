@@ -1,0 +1,1 @@
+"""The ``intake-webcoos`` command line, and what it is made of: downloads, maps, the demo."""

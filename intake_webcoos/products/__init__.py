@@ -1,0 +1,1 @@
+"""What is computed from image cubes: per-pixel statistics streamed over frames, timestacks."""

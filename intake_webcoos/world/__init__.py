@@ -1,0 +1,1 @@
+"""Pixels to metres: camera geometry and its files, GCP solving, rectification, shorelines."""
