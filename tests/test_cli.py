@@ -272,7 +272,8 @@ def test_help_lists_every_command_and_serve_has_its_own():
 
 def test_the_command_line_does_not_import_the_server():
     """Only ``serve`` needs the stand-in; importing the CLI, or asking for help, must not."""
-    code = ("import sys; from click.testing import CliRunner; import intake_webcoos.cli.main as cli; "
+    code = ("import sys; from click.testing import CliRunner; "
+            "import intake_webcoos.cli.main as cli; "
             "imported = [m for m in sys.modules if m.startswith('intake_webcoos.server')]; "
             "r = CliRunner().invoke(cli.main, ['--help']); "
             "helped = [m for m in sys.modules if m.startswith('intake_webcoos.server')]; "
