@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,177 @@ def test_functions_are_at_most_60_lines(path):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
             and node.end_lineno - node.lineno + 1 > FUNCTION_LINES]
     assert long == [], f"{name(path)}: " + "; ".join(long)
+
+
+# -- the layers: one folder each, imports only downwards ---------------------------------------
+#: Each top-level part of the package and its floor; a module imports only from its own
+#: floor or below.  ``server`` (the stand-in) sits beside the package: it may use the
+#: package, and only the command line (``serve``, the demo) may start it.
+FLOORS = {"version": 0, "errors": 0, "paths": 0, "api": 1, "fs": 2, "cube": 3, "products": 4,
+          "world": 5, "accessor": 6, "intake": 7, "intake_readers": 7, "cli": 8, "server": 9,
+          "__init__": 10}
+ALLOWED_UP = {("cli", "server")}
+#: The one module that turns coroutines into blocking calls.
+BRIDGE = "api/bridge.py"
+BRIDGE_CALLS = {"run_coroutine_threadsafe", "sync", "sync_wrapper", "run_until_complete"}
+#: The underscored names of fsspec's classes that implementations are meant to define or
+#: call: the async methods of AsyncFileSystem, and the documented hooks.
+FSSPEC_HOOKS = {"_strip_protocol", "_get_kwargs_from_urls", "_open", "_fetch_range",
+                "_parent", "_initiate_upload", "_upload_chunk"}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(["intake_webcoos", *(parts[:-1] if parts[-1] == "__init__" else parts)])
+
+
+MODULE_NAMES = {module_name(p): p for p in MODULES}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """The package's modules ``path`` imports, anywhere in it (functions, TYPE_CHECKING)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            raise AssertionError(f"{name(path)}:{node.lineno}: relative import; write it whole")
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name in MODULE_NAMES}
+        elif isinstance(node, ast.ImportFrom) and node.module in MODULE_NAMES:
+            subs = {f"{node.module}.{a.name}" for a in node.names}
+            found |= (subs & set(MODULE_NAMES)) or {node.module}
+            if subs - set(MODULE_NAMES):
+                found.add(node.module)
+    return found - {module_name(path)}
+
+
+GRAPH = {module_name(p): imported_modules(p) for p in MODULES}
+
+
+def floor(module: str) -> tuple[str, int]:
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else "__init__"
+    return top, FLOORS[top]
+
+
+def test_every_part_of_the_package_has_a_floor():
+    assert {floor(m)[0] for m in GRAPH} <= set(FLOORS)
+
+
+@pytest.mark.parametrize("module", sorted(GRAPH))
+def test_modules_import_only_their_floor_or_below(module):
+    top, level = floor(module)
+    upward = sorted(m for m in GRAPH[module]
+                    if floor(m)[1] > level and (top, floor(m)[0]) not in ALLOWED_UP)
+    assert upward == [], f"{module} imports from a higher floor: {upward}"
+
+
+def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = [stack.pop()]
+            while component[-1] != node:
+                component.append(stack.pop())
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return circles
+
+
+def test_no_import_circles():
+    assert import_circles(GRAPH) == []
+
+
+def fsspec_names(tree: ast.Module) -> set[str]:
+    """Names a module binds to fsspec modules or objects."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names
+                      if a.name.split(".")[0] == "fsspec"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "fsspec":
+            names |= {a.asname or a.name for a in node.names}
+    return names
+
+
+def private_fsspec_uses(path: Path) -> list[str]:
+    from fsspec.asyn import AsyncFileSystem
+
+    hooks = FSSPEC_HOOKS | {n for n in dir(AsyncFileSystem) if n.startswith("_")
+                            and inspect.iscoroutinefunction(getattr(AsyncFileSystem, n))}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    fsspec = fsspec_names(tree)
+    found = [f"line {node.lineno}: from {node.module} import {a.name}"
+             for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+             and (node.module or "").startswith("fsspec") for a in node.names
+             if a.name.startswith("_")]
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        based = any(isinstance(b, ast.Name) and b.id in fsspec for b in cls.bases)
+        own = {n.name for n in cls.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        own |= {t.id for n in cls.body if isinstance(n, ast.Assign) for t in n.targets
+                if isinstance(t, ast.Name)}
+        own |= {n.attr for n in ast.walk(cls) if isinstance(n, ast.Attribute)
+                and isinstance(n.ctx, ast.Store)}
+        for node in ast.walk(cls):
+            if (based and isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                    and not node.attr.startswith("__") and node.attr not in own | hooks):
+                found.append(f"line {node.lineno}: {node.attr} of an fsspec base")
+    found += [f"line {node.lineno}: {node.value.id}.{node.attr}" for node in ast.walk(tree)
+              if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+              and node.value.id in fsspec and node.attr.startswith("_")]
+    return found
+
+
+@pytest.mark.parametrize("path", MODULES, ids=name)
+def test_no_private_fsspec_attributes(path):
+    assert private_fsspec_uses(path) == [], name(path)
+
+
+def bridge_calls(tree: ast.Module) -> list[str]:
+    """Places that wait for a coroutine from synchronous code."""
+    calls = [f"line {node.lineno}: {node.attr if isinstance(node, ast.Attribute) else node.id}"
+             for node in ast.walk(tree)
+             if (isinstance(node, ast.Attribute) and node.attr in BRIDGE_CALLS)
+             or (isinstance(node, ast.Name) and node.id in BRIDGE_CALLS)]
+    return calls + [f"line {node.lineno}: asyncio.run" for node in ast.walk(tree)
+                    if isinstance(node, ast.Attribute) and node.attr == "run"
+                    and isinstance(node.value, ast.Name) and node.value.id == "asyncio"]
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if name(p) != BRIDGE
+                                  and p.relative_to(PACKAGE).parts[0] != "server"], ids=name)
+def test_no_sync_bridge_outside_its_module(path):
+    """Every blocking face waits through ``api/bridge.py`` (which cancels on Ctrl-C)."""
+    assert bridge_calls(ast.parse(path.read_text(encoding="utf-8"))) == [], name(path)
+
+
+def test_the_layout_rules_catch_what_they_forbid(tmp_path):
+    """The checks above can fail: each finds its fault in a module written to have it."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from fsspec.caching import BlockCache\n"
+                   "from fsspec.asyn import sync, AsyncFileSystem\n"
+                   "class F(AsyncFileSystem):\n"
+                   "    def ls(self):\n"
+                   "        return self._ls_from_cache('x')\n"
+                   "def f(c):\n"
+                   "    return BlockCache._fetch(c, 0, 1), sync(None, f)\n")
+    assert len(private_fsspec_uses(bad)) == 2
+    assert len(bridge_calls(ast.parse(bad.read_text()))) == 1
+    assert import_circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_circles({"a": {"b"}, "b": set()}) == []
