@@ -24,7 +24,7 @@ cause is only the failed lookup or conversion of a value the message already quo
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 __all__ = [
@@ -190,7 +190,7 @@ class InvalidArgumentError(WebcoosError, ValueError):
     """An argument's value cannot be used (a scale, a size, an option out of its range)."""
 
 
-def one_of(name: str, value: Any, choices: Iterable[Any]) -> Any:
+def one_of(name: str, value: Any, choices: Collection[Any]) -> Any:
     """``value`` if it is one of ``choices``, else an :class:`InvalidArgumentError` listing them.
 
     Examples
@@ -198,12 +198,11 @@ def one_of(name: str, value: Any, choices: Iterable[Any]) -> Any:
     >>> one_of("on_error", "mask", ("raise", "mask"))
     'mask'
     """
-    choices = list(choices)
-    if value not in choices:
-        *others, last = [repr(c) for c in choices]
-        listed = f"{', '.join(others)} or {last}" if others else last
-        raise InvalidArgumentError(f"{name} must be {listed}, not {value!r}")
-    return value
+    if value in choices:
+        return value
+    *others, last = (repr(c) for c in choices)
+    listed = f"{', '.join(others)} or {last}" if others else last
+    raise InvalidArgumentError(f"{name} must be {listed}, not {value!r}")
 
 
 class ArgumentTypeError(WebcoosError, TypeError):

@@ -97,7 +97,7 @@ def fit_view(points: Iterable[tuple[float, float]], size: tuple[int, int],
 
     Raises
     ------
-    ValueError
+    InvalidArgumentError
         The picture is too small to hold a plot.
     """
     width = size[0] - MARGINS["left"] - MARGINS["right"]

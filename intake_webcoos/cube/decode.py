@@ -34,7 +34,7 @@ _JPEG_MAGIC = b"\xff\xd8"
 
 
 def check_scale(scale: float) -> float:
-    """``scale`` if it is one of :data:`SCALES`, else a ValueError saying which are."""
+    """``scale`` if it is one of :data:`SCALES`, else an InvalidArgumentError saying which are."""
     if scale not in SCALES:
         raise InvalidArgumentError(f"scale must be one of 1, 1/2, 1/4 or 1/8, not {scale!r}")
     return scale
@@ -76,6 +76,8 @@ def decode_image(data: bytes, *, scale: float = 1, grayscale: bool = False,
     ------
     FrameDecodeError
         The bytes are not a readable image.
+    InvalidArgumentError
+        ``backend`` is not one of :data:`BACKENDS`.
     """
     one_of("backend", backend, BACKENDS)
     if backend == "simplejpeg" and simplejpeg is not None and data[:2] == _JPEG_MAGIC:

@@ -141,7 +141,7 @@ def _one_image(contrast: np.ndarray, position: np.ndarray, sea: str | None, bins
 
 
 def _alongshore(image: xr.DataArray, cross_shore: str, sea: str | None) -> str:
-    """The alongshore dimension of a rectified colour image, or a ValueError saying why not."""
+    """The alongshore dimension of a rectified colour image (else says why it has none)."""
     one_of("sea", sea, SEA)
     world = [d for d in image.dims if d in ("x_world", "y_world")]
     if cross_shore not in world or len(world) != 2:
