@@ -11,6 +11,7 @@ from typing import Any
 
 import xarray as xr
 
+from intake_webcoos.errors import ArgumentTypeError
 from intake_webcoos.products.timestack import timestack
 from intake_webcoos.products.timex import brightest, darkest, stats, timex, to_gray, variance
 
@@ -49,10 +50,11 @@ class WebcoosAccessor:
         """
         if world is None:
             if points is None or geometry is not None:
-                raise TypeError("give pixel points, or world= vertices and geometry=")
+                raise ArgumentTypeError("give pixel points, or world= vertices and geometry=")
             return timestack(self._obj, points, spacing)
         if points is not None or geometry is None:
-            raise TypeError("a world= line takes geometry= (the camera's), and no pixel points")
+            raise ArgumentTypeError("a world= line takes geometry= (the camera's), and no "
+                                    "pixel points")
         from intake_webcoos.world.rectify import world_timestack
 
         return world_timestack(self._obj, world, geometry, spacing, z)

@@ -13,12 +13,18 @@ built-in a PyData user would expect, as fsspec filesystems do:
 
 Every message says what to do about the failure.  The errors pickle (dask sends
 a worker's exception back to the client), keeping their attributes.
+
+An error raised while handling another is chained to it (``raise ... from exc``)
+when the cause says something the message does not: the aiohttp failure behind a
+:class:`ServerError`, the parser's complaint behind a :class:`ResponseFormatError`,
+the decoder's behind a :class:`FrameDecodeError`.  ``from None`` is kept where the
+cause is only the failed lookup or conversion of a value the message already quotes.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 __all__ = [
@@ -26,6 +32,7 @@ __all__ = [
     "AuthenticationError",
     "BlockingCallError",
     "EmptyRangeError",
+    "FolderLockError",
     "ForeignOriginError",
     "FrameDecodeError",
     "FrameError",
@@ -60,6 +67,7 @@ __all__ = [
 ]
 
 REGISTER_URL = "https://app.webcoos.org/u/accounts/login/"
+PROFILE_URL = "https://app.webcoos.org"
 
 
 def _rebuild(cls: type, args: tuple, state: dict[str, Any]) -> BaseException:
@@ -98,14 +106,13 @@ class MissingTokenError(AuthenticationError):
 
 
 class InvalidTokenError(AuthenticationError):
-    """The API token was given but the API does not accept it."""
+    """The API token was given but cannot be used (the API refused it, or it is garbled)."""
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, why: str = "The WebCOOS API rejected the token (invalid or revoked).",
+                 ) -> None:
         super().__init__(
-            message
-            or "The WebCOOS API rejected the token (invalid or revoked). Copy a fresh "
-            "token from your profile page at https://app.webcoos.org and pass it as "
-            "token=... or WEBCOOS_API_TOKEN."
+            f"{why} Copy a fresh token from your profile page at {PROFILE_URL} and pass it "
+            "as token=... or WEBCOOS_API_TOKEN."
         )
 
 
@@ -183,6 +190,21 @@ class InvalidArgumentError(WebcoosError, ValueError):
     """An argument's value cannot be used (a scale, a size, an option out of its range)."""
 
 
+def one_of(name: str, value: Any, choices: Collection[Any]) -> Any:
+    """``value`` if it is one of ``choices``, else an :class:`InvalidArgumentError` listing them.
+
+    Examples
+    --------
+    >>> one_of("on_error", "mask", ("raise", "mask"))
+    'mask'
+    """
+    if value in choices:
+        return value
+    *others, last = (repr(c) for c in choices)
+    listed = f"{', '.join(others)} or {last}" if others else last
+    raise InvalidArgumentError(f"{name} must be {listed}, not {value!r}")
+
+
 class ArgumentTypeError(WebcoosError, TypeError):
     """Arguments of the wrong kind, or a combination a function cannot take."""
 
@@ -254,6 +276,10 @@ class RequestError(WebcoosError, OSError):
         self.status = status
         self.detail = detail
         super().__init__(f"WebCOOS answered HTTP {status} to {url}: {detail}")
+
+
+class FolderLockError(WebcoosError, OSError):
+    """A download folder's lock could not be taken (other processes kept taking it first)."""
 
 
 class TruncatedDownloadError(WebcoosError, OSError):

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from pathvalidate import sanitize_filename
 
-from intake_webcoos.errors import PathNotFoundError
+from intake_webcoos.errors import InvalidArgumentError, PathNotFoundError, ResponseFormatError
 
 PROTOCOL = "webcoos"
 PREFIX = f"{PROTOCOL}://"
@@ -87,7 +87,7 @@ class ArchivePath:
     def period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """``[start, end)`` in UTC of a date folder's year, month or day."""
         if not self.date:
-            raise ValueError(f"{self} is not a date folder")
+            raise InvalidArgumentError(f"{self} is not a date folder")
         year, month, day = (*self.date, 1, 1)[:3]
         start = pd.Timestamp(year, month, day, tz="UTC")
         step = (pd.DateOffset(years=1), pd.DateOffset(months=1), pd.DateOffset(days=1))
@@ -246,7 +246,7 @@ def local_path(root: Path, asset: str, product: str, time: pd.Timestamp, label: 
 
     Raises
     ------
-    ValueError
+    ResponseFormatError
         The name would leave ``root`` (never for names made by :func:`safe_name`).
     """
     folder = product_folder(root, asset, product).joinpath(
@@ -255,5 +255,5 @@ def local_path(root: Path, asset: str, product: str, time: pd.Timestamp, label: 
     fallback = uuid + (extension if re.fullmatch(r"\.\w{1,5}", extension) else "")
     path = folder / safe_name(label, fallback)
     if root.resolve() not in path.resolve().parents:
-        raise ValueError(f"element name {label!r} would leave {root}")
+        raise ResponseFormatError(f"element name {label!r} would leave {root}")
     return path

@@ -20,6 +20,7 @@ from intake_webcoos.api.config import Settings
 from intake_webcoos.api.tables import ELEMENT_COLUMNS
 from intake_webcoos.errors import (
     IncompleteListingError,
+    InvalidArgumentError,
     InvalidTimeError,
     ResponseFormatError,
     ServerError,
@@ -314,7 +315,7 @@ def test_the_pace_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("WEBCOOS_API_RATE", "2.5")
     assert Client(TOKEN, "http://127.0.0.1:1/").settings.api_rate == 2.5
     monkeypatch.setenv("WEBCOOS_API_RATE", "fast")
-    with pytest.raises(ValueError, match="WEBCOOS_API_RATE"):
+    with pytest.raises(InvalidArgumentError, match="WEBCOOS_API_RATE"):
         Client(TOKEN, "http://127.0.0.1:1/")
 
 

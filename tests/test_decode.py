@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from intake_webcoos.cube.decode import BACKEND, BACKENDS, SCALES, decode_image
-from intake_webcoos.errors import FrameDecodeError
+from intake_webcoos.errors import FrameDecodeError, InvalidArgumentError
 from intake_webcoos.server.scene import SceneRenderer, encode_jpeg
 
 
@@ -66,7 +66,8 @@ def test_unreadable_bytes_are_a_typed_error_naming_the_url(jpegs, backend, damag
 
 
 def test_an_unknown_backend_is_refused(jpegs):
-    with pytest.raises(ValueError, match="backend must be one of"):
+    with pytest.raises(InvalidArgumentError,
+                       match="backend must be 'simplejpeg' or 'pillow', not 'opencv'"):
         decode_image(jpegs[0], backend="opencv")
 
 

@@ -48,6 +48,12 @@ BUILTINS: dict[str, tuple[type, ...]] = {
     "ProductKindError": (ValueError,),
     "GeometryError": (ValueError,),
     "SelectionTooLargeError": (ValueError,),
+    "InvalidArgumentError": (ValueError,),
+    "ArgumentTypeError": (TypeError,),
+    "MissingVariableError": (KeyError, LookupError),
+    "NotAFileError": (IsADirectoryError, OSError),
+    "BlockingCallError": (RuntimeError,),
+    "FolderLockError": (OSError,),
 }
 
 #: One instance of each error, with every constructor argument given: (name, arguments).
@@ -81,6 +87,12 @@ EXAMPLES_SPEC: list[tuple[str, list]] = [
     ("ProductKindError", ["x/y holds stills, not video clips: read it with open_images"]),
     ("GeometryError", ["camera geometry field 'intrinsics.fx' is missing"]),
     ("SelectionTooLargeError", ["about 10,080 frames, more than max_frames=1,440"]),
+    ("InvalidArgumentError", ["scale must be one of 1, 1/2, 1/4 or 1/8, not 0.3"]),
+    ("ArgumentTypeError", ["give pixel points, or world= vertices and geometry="]),
+    ("MissingVariableError", ["this Dataset has no 'image' variable"]),
+    ("NotAFileError", ["webcoos://x/y/2025 is a directory, not a file."]),
+    ("BlockingCallError", ["a blocking call cannot run on the IO loop it waits for"]),
+    ("FolderLockError", ["no run lock could be taken in /tmp/x"]),
 ]
 EXAMPLES: list[errors.WebcoosError] = [getattr(errors, name)(*args) for name, args in EXAMPLES_SPEC]
 #: Pickled and unpickled in a fresh interpreter: dask imports tblib, whose pickling
@@ -186,3 +198,31 @@ def test_messages_say_what_to_do():
 def test_skipped_records_warn_with_a_warning_of_ours():
     assert issubclass(intake_webcoos.MalformedRecordsWarning, UserWarning)
     assert not issubclass(intake_webcoos.MalformedRecordsWarning, intake_webcoos.WebcoosError)
+
+
+#: A ServerError caused by a dropped connection, pickled plainly and as dask.distributed
+#: does (tblib's support installed for the error and its causes, distributed/core.py).
+CHAINED = """
+import json, pickle
+import aiohttp
+from tblib import pickling_support
+from intake_webcoos.errors import ServerError
+try:
+    raise ServerError("http://h/x.jpg", None, 3, "ServerDisconnectedError") \\
+        from aiohttp.ServerDisconnectedError()
+except ServerError as exc:
+    error = exc
+plain = pickle.loads(pickle.dumps(error))
+pickling_support.install(error, error.__cause__)
+carried = pickle.loads(pickle.dumps(error))
+print(json.dumps({"same": [(str(e), e.args, vars(e)) == (str(error), error.args, vars(error))
+                           for e in (plain, carried)],
+                  "causes": [repr(e.__cause__) for e in (plain, carried)]}))
+"""
+
+
+def test_a_chained_error_pickles_and_dask_keeps_its_cause():
+    """The pickling helper leaves ``__cause__`` to tblib, which dask.distributed uses."""
+    outcome = json.loads(fresh_python(CHAINED))
+    assert outcome["same"] == [True, True]
+    assert outcome["causes"] == ["None", "ServerDisconnectedError('Server disconnected')"]

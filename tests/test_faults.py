@@ -293,6 +293,22 @@ def test_persistent_file_failures_raise_naming_the_file_and_leave_nothing(standi
     assert [p for p in tmp_path.rglob("*") if not p.is_dir()] == []
 
 
+def test_a_server_error_keeps_the_network_failure_behind_it(standin):
+    """Dropped connections: the aiohttp error is the cause; a 5xx answer has none to give."""
+    import aiohttp
+
+    client = Client(TOKEN, standin.api_url, cache=False, **IMPATIENT)
+    with standin.faults(api=Faults(drop_rate=1.0)), pytest.raises(ServerError) as dropped:
+        client.cameras()
+    assert dropped.value.status is None and dropped.value.attempts == IMPATIENT["retries"]
+    assert isinstance(dropped.value.__cause__, aiohttp.ClientConnectionError)
+    assert type(dropped.value.__cause__).__name__ in str(dropped.value)
+    with standin.faults(api=Faults(error_rate=1.0, error_statuses=(503,))), \
+            pytest.raises(ServerError, match="HTTP 503") as refused:
+        client.cameras(refresh=True)
+    assert refused.value.__cause__ is None
+
+
 # -- SIGKILL in the middle, under faults, twice -------------------------------------------
 def test_download_killed_twice_under_faults_then_completes(standin, tmp_path):
     """Killed twice while files trickle in through faults; the third run completes.

@@ -21,7 +21,12 @@ from PIL import Image
 from intake_webcoos import open_images
 from intake_webcoos.cube.contract import CubeOptions
 from intake_webcoos.cube.stills import frames_per_chunk
-from intake_webcoos.errors import FrameDecodeError, FrameShapeError, ServerError
+from intake_webcoos.errors import (
+    FrameDecodeError,
+    FrameShapeError,
+    InvalidArgumentError,
+    ServerError,
+)
 from intake_webcoos.server import StandIn
 
 from .helpers import CAMERA, HOUR, STILLS, TOKEN, damaged_standin, label_of, time_of, url_of
@@ -107,8 +112,14 @@ def test_grayscale_matches_pillow(standin):
 
 
 def test_bad_scale(standin):
-    with pytest.raises(ValueError, match="1/8"):
+    with pytest.raises(InvalidArgumentError, match="1/8"):
         cube(standin, CAMERA, STILLS, START, END, scale=0.3)
+
+
+def test_a_bad_on_error_is_refused_naming_the_choices(standin):
+    with pytest.raises(InvalidArgumentError,
+                       match="on_error must be 'raise' or 'mask', not 'skip'"):
+        cube(standin, CAMERA, STILLS, START, END, on_error="skip")
 
 
 def test_every_and_chunks(standin):

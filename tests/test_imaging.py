@@ -15,7 +15,7 @@ import pytest
 import xarray as xr
 
 from intake_webcoos import open_images
-from intake_webcoos.errors import InvalidTimeError
+from intake_webcoos.errors import InvalidArgumentError, InvalidTimeError, MissingVariableError
 
 from .helpers import CAMERA, STILLS, TOKEN, fresh_python
 
@@ -62,8 +62,16 @@ def test_timestack_sampling(stills_hour):
                                   stills_hour["image"].isel(x=100, y=10).values)
     np.testing.assert_array_equal(stack.isel(distance=80).values,
                                   stills_hour["image"].isel(x=100, y=170).values)
-    with pytest.raises(ValueError, match="leaves"):
+    with pytest.raises(InvalidArgumentError, match="leaves the 320x180 frame"):
         stills_hour.webcoos.timestack([(0, 0), (400, 0)])
+
+
+def test_a_dataset_without_images_is_refused_as_a_missing_variable(stills_hour):
+    """A KeyError for those who catch one, printed as written (not quoted as KeyError's)."""
+    with pytest.raises(MissingVariableError) as info:
+        stills_hour.drop_vars("image").webcoos.timex()
+    assert str(info.value) == ("this Dataset has no 'image' variable: open it with "
+                               "open_images()")
 
 
 def test_timestack_shows_sea_above_sand_and_the_tide(standin):

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from intake_webcoos import InvalidLocationError
+from intake_webcoos import InvalidArgumentError, InvalidLocationError
 from intake_webcoos.api.geo import box_around
 from intake_webcoos.cli.maps import (
     BACKGROUND,
@@ -165,7 +165,7 @@ def test_cameras_without_a_position_are_left_out(cameras_table, tmp_path):
 
 
 def test_bad_sizes_and_boxes_are_refused(cameras_table, tmp_path):
-    with pytest.raises(ValueError, match="no room"):
+    with pytest.raises(InvalidArgumentError, match="no room"):
         draw_cameras(cameras_table, tmp_path / "tiny.png", size=(100, 80))
     with pytest.raises(InvalidLocationError, match="bbox: lon_min 10 is greater"):
         draw_cameras(cameras_table, tmp_path / "bad.png", bbox=(10, 0, 5, 1))

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pathvalidate import is_valid_filename
 
-from intake_webcoos.errors import PathNotFoundError
+from intake_webcoos.errors import InvalidArgumentError, PathNotFoundError
 from intake_webcoos.paths import (
     ArchivePath,
     archive_url,
@@ -73,7 +73,7 @@ def test_a_day_folder_covers_its_utc_day():
     assert day.period() == (pd.Timestamp("2024-02-29", tz="UTC"),
                             pd.Timestamp("2024-03-01", tz="UTC"))
     assert parse("cam/prod/2024").period()[1] == pd.Timestamp("2025-01-01", tz="UTC")
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidArgumentError, match="not a date folder"):
         parse("cam/prod").period()
     assert parse("") == ArchivePath() and parse("webcoos://").depth == 0
 

@@ -19,7 +19,7 @@ import pytest
 import xarray as xr
 from scipy import ndimage
 
-from intake_webcoos import GeometryError, open_images
+from intake_webcoos import ArgumentTypeError, GeometryError, InvalidArgumentError, open_images
 from intake_webcoos.world.geometry import CameraGeometry
 from intake_webcoos.world.rectify import Grid, fit_geometry, rectify, world_timestack
 
@@ -53,7 +53,7 @@ def test_grid_cells():
     assert Grid(0, 1, 0, 0.9, 0.5).shape == (2, 3)  # a last centre off the lattice is left out
     for bad in (dict(x=(0, 1), y=(0, 1)), dict(x=(1, 0), y=(0, 1), spacing=1),
                 dict(x=(0, 1), y=(0, 1), spacing=0)):
-        with pytest.raises(ValueError, match="grid"):
+        with pytest.raises(InvalidArgumentError, match="grid"):
             Grid.of(bad)
 
 
@@ -145,7 +145,7 @@ def test_z_per_time_projects_each_frame_onto_its_own_plane(minutes):
         np.testing.assert_allclose(plan.isel(time=k).values, one.values, atol=1e-4)
     assert not np.allclose(plan.isel(time=0).values, rectify(
         minutes["image"].isel(time=0), SKETCH, GRID).values, equal_nan=True)
-    with pytest.raises(ValueError, match="one value per time"):
+    with pytest.raises(InvalidArgumentError, match="one value per time"):
         rectify(minutes["image"], SKETCH, GRID, z=[0.0, 1.0])
     # A tide record along time is interpolated to the frames' times.
     record = xr.DataArray([-1.0, 3.0], dims="time",
@@ -157,7 +157,7 @@ def test_z_per_time_projects_each_frame_onto_its_own_plane(minutes):
     in_us = record.assign_coords(time=record["time"].values.astype("datetime64[us]"))
     np.testing.assert_allclose(rectify(minutes["image"], SKETCH, GRID, z=in_us)["z"].values,
                                -1.0 + 4.0 * seconds / seconds[-1])
-    with pytest.raises(ValueError, match="cover"):
+    with pytest.raises(InvalidArgumentError, match="cover"):
         rectify(minutes["image"], SKETCH, GRID, z=record.isel(time=[1]))
 
 
@@ -189,9 +189,9 @@ def test_world_timestack_samples_the_line_as_the_plan_view_does(minutes):
 def test_the_pixel_timestack_is_unchanged_and_arguments_are_checked(minutes):
     pixels = minutes.webcoos.timestack([(100, 10), (100, 170)], spacing=2)
     assert pixels.dtype == np.uint8 and pixels.sizes["distance"] == 81
-    with pytest.raises(TypeError, match="geometry"):
+    with pytest.raises(ArgumentTypeError, match="geometry"):
         minutes.webcoos.timestack(world=[(0, 20), (0, 80)])
-    with pytest.raises(TypeError):
+    with pytest.raises(ArgumentTypeError, match="pixel points"):
         minutes.webcoos.timestack([(100, 10), (100, 170)], world=[(0, 20), (0, 80)],
                                   geometry=SKETCH)
 

@@ -6,7 +6,7 @@ import pytest
 
 from intake_webcoos import read_results
 from intake_webcoos.cube.results import parse_records
-from intake_webcoos.errors import ResultsFormatError
+from intake_webcoos.errors import InvalidArgumentError, ResultsFormatError
 
 from .helpers import TOKEN, damaged_standin, http, size_of, time_of, url_of
 
@@ -67,3 +67,9 @@ def test_results_errors_are_raised_or_reported():
     assert [r["a"] for r in lines] == [1, 2]
     with pytest.raises(ResultsFormatError, match="line 2"):
         parse_records(b'{"a": 1}\n[1, 2]\n', "u")
+    with pytest.raises(ResultsFormatError, match="line 1: not JSON") as info:
+        parse_records(b'{"a": \n', "u")
+    assert isinstance(info.value.__cause__, ValueError)  # the parser's own account
+    with pytest.raises(InvalidArgumentError, match="'raise' or 'report', not 'skip'"):
+        read_results("walton_lighthouse", "rip-detection-results", "2025-09-10",
+                     "2025-09-10T23:59:59", on_error="skip", token=TOKEN)

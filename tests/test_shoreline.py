@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from intake_webcoos import open_images
+from intake_webcoos import InvalidArgumentError, open_images
 from intake_webcoos.server import StandIn
 from intake_webcoos.world.shoreline import otsu_threshold, shoreline
 
@@ -91,11 +91,11 @@ def test_one_shoreline_per_time_lazily():
 
 def test_wrong_inputs_say_what_is_expected():
     image = plan_view(np.zeros(5), np.arange(10.0), np.arange(5.0))
-    with pytest.raises(ValueError, match="rectify the image first"):
+    with pytest.raises(InvalidArgumentError, match="rectify the image first"):
         shoreline(image.rename(x_world="x", y_world="y"), cross_shore="x")
-    with pytest.raises(ValueError, match="red and blue"):
+    with pytest.raises(InvalidArgumentError, match="red and blue"):
         shoreline(image.isel(band=[1]))
-    with pytest.raises(ValueError, match="sea must be"):
+    with pytest.raises(InvalidArgumentError, match="sea must be None, 'low' or 'high', not 'left'"):
         shoreline(image, sea="left")
 
 

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import aiohttp
 import orjson
 
-from intake_webcoos.errors import ResponseFormatError
+from intake_webcoos.errors import ResponseFormatError, TruncatedDownloadError
 
 
 @contextlib.contextmanager
@@ -94,6 +94,13 @@ class BodyTooLarge(Exception):
         self.limit = limit
 
 
+def oversized_file(url: object, limit: int) -> TruncatedDownloadError:
+    """The error for a file host that sends more than the ``limit`` bytes a file may have."""
+    return TruncatedDownloadError(
+        f"{url} sends more than the {limit:,} bytes it should have (its listed size, or the "
+        "range asked); nothing was kept. Report it to WebCOOS if it persists.")
+
+
 def decode_json(body: bytes, url: object) -> Any:
     """JSON from an answer's body.
 
@@ -106,12 +113,12 @@ def decode_json(body: bytes, url: object) -> Any:
     try:
         with gc_paused():
             return orjson.loads(body)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
         shown = body[:120].decode("utf-8", errors="replace")
         raise ResponseFormatError(
             f"{url} answered 200 with a body that is not JSON ({len(body)} bytes, starting "
             f"{shown!r}). A proxy or an error page may be in the way; try again later."
-        ) from None
+        ) from exc
 
 
 async def stream_to(response: aiohttp.ClientResponse, out: BinaryIO, written: int,

@@ -21,7 +21,7 @@ from intake_webcoos.api.cache import (
     enabled_by_default,
     store,
 )
-from intake_webcoos.errors import InvalidTokenError
+from intake_webcoos.errors import InvalidArgumentError, InvalidTokenError
 
 DEFAULT_BASE_URL = "https://app.webcoos.org/webcoos/api/v1"
 TOKEN_ENV = "WEBCOOS_API_TOKEN"
@@ -46,7 +46,7 @@ def clean_token(token: str | None) -> str | None:
             raise InvalidTokenError(
                 f"The WebCOOS API token holds a control or space character (character "
                 f"{position} of {len(token)}): it was probably pasted with a line break or "
-                "a tab. Copy it again from your profile page at https://app.webcoos.org.")
+                "a tab.")
     return token or None
 
 
@@ -148,16 +148,16 @@ class Settings:
         object.__setattr__(self, "token", clean_token(self.token))
         url = URL(self.base_url)
         if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"base_url={self.base_url!r} is not an http(s) URL: give the API "
-                             f"root, e.g. {DEFAULT_BASE_URL} (from base_url= or "
-                             f"{BASE_URL_ENV}).")
+            raise InvalidArgumentError(
+                f"base_url={self.base_url!r} is not an http(s) URL: give the API root, e.g. "
+                f"{DEFAULT_BASE_URL} (from base_url= or {BASE_URL_ENV}).")
         if min(self.retries, self.api_concurrency, self.file_concurrency, self.api_burst,
                self.page_size, self.max_pages, self.max_api_bytes, self.max_file_bytes) < 1:
-            raise ValueError("retries, concurrency limits, api_burst, page_size and the "
-                             "max_* limits must be at least 1")
+            raise InvalidArgumentError("retries, concurrency limits, api_burst, page_size and "
+                                       "the max_* limits must be at least 1")
         if not self.api_rate > 0 or min(self.timeout, self.inventory_timeout,
                                         self.inventory_wait, self.deadline) <= 0:
-            raise ValueError("api_rate and every timeout must be positive")
+            raise InvalidArgumentError("api_rate and every timeout must be positive")
 
     @classmethod
     def resolve(cls, token: str | None = None, base_url: str | None = None,
@@ -166,9 +166,9 @@ class Settings:
         if "api_rate" not in options and os.environ.get(RATE_ENV):
             try:
                 options["api_rate"] = float(os.environ[RATE_ENV])
-            except ValueError:
-                raise ValueError(f"{RATE_ENV} must be a number of requests per second, not "
-                                 f"{os.environ[RATE_ENV]!r}") from None
+            except ValueError:  # float()'s complaint only repeats the value quoted here
+                raise InvalidArgumentError(f"{RATE_ENV} must be a number of requests per "
+                                           f"second, not {os.environ[RATE_ENV]!r}") from None
         options.setdefault("cache", enabled_by_default())
         options.setdefault("cache_dir", os.environ.get(CACHE_DIR_ENV) or None)
         return cls(

@@ -120,9 +120,9 @@ class Element:
         start = temporal.get("min")
         try:
             time = datetime.fromisoformat(start)
-            if time.tzinfo is not UTC:
-                raise ValueError  # naive or another offset: let the general parser convert
         except (TypeError, ValueError):
+            time = None
+        if time is None or time.tzinfo is not UTC:  # naive or another offset: the general parser
             time = required_time(start, field_name(where, "data.extents.temporal.min"))
         end = temporal.get("max")
         if end is not None:

@@ -39,6 +39,7 @@ from intake_webcoos.api.bodies import (
     BodyTooLarge,
     decode_json,
     detail,
+    oversized_file,
     read_limited,
     temporary_path,
 )
@@ -54,7 +55,6 @@ from intake_webcoos.errors import (
     RequestError,
     ResponseFormatError,
     ServerError,
-    TruncatedDownloadError,
 )
 
 logger = logging.getLogger("intake_webcoos.api")
@@ -190,7 +190,7 @@ class Transport:
         async def read(response: aiohttp.ClientResponse) -> Any:
             try:
                 body = await read_limited(response, self.settings.max_api_bytes)
-            except BodyTooLarge as exc:
+            except BodyTooLarge as exc:  # says only the limit, which the message gives
                 raise ResponseFormatError(
                     f"{url} answered with more than {exc.limit:,} bytes (max_api_bytes); "
                     "nothing this large is expected from the API.") from None
@@ -295,6 +295,8 @@ class Transport:
         """
         status: int | None = None
         reason = ""
+        # The aiohttp error behind the last failed attempt becomes the ServerError's cause.
+        cause: BaseException | None = None
         retries = self.settings.retries
         for n in range(1, retries + 1):
             request = make()
@@ -307,18 +309,17 @@ class Transport:
                             self._open(request) as response:
                         return await consume(response)
                 except _Retry as retry:
-                    status, reason, wait = retry.status, retry.reason, retry.wait
+                    status, reason, wait, cause = retry.status, retry.reason, retry.wait, None
                 except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError,
                         TimeoutError) as exc:
-                    status, reason = None, f"{type(exc).__name__}: {exc}".rstrip(": ")
+                    status, reason, cause = None, _described(exc), exc
                 except aiohttp.ClientError as exc:  # anything else aiohttp raises: ours now
-                    raise ServerError(str(request.url), None, n, f"{type(exc).__name__}: "
-                                      f"{exc}") from None
+                    raise ServerError(str(request.url), None, n, _described(exc)) from exc
             logger.info("attempt %d of %d at %s failed: %s %s", n, retries,
                         request.url.with_query(None), status or "", reason)
             if n < retries:
                 await asyncio.sleep(self._pause(n, wait))
-        raise ServerError(str(request.url), status, retries, reason)
+        raise ServerError(str(request.url), status, retries, reason) from cause
 
     @contextlib.asynccontextmanager
     async def _open(self, request: _Request) -> AsyncIterator[aiohttp.ClientResponse]:
@@ -361,9 +362,7 @@ class Transport:
                 text = text.replace(self.settings.token, "<token>")
             if status in (401, 403):
                 raise InvalidTokenError(
-                    f"The WebCOOS API refused the token (HTTP {status}: {text}). Copy a "
-                    "fresh token from your profile page at https://app.webcoos.org and pass "
-                    "it as token=... or WEBCOOS_API_TOKEN.")
+                    f"The WebCOOS API refused the token (HTTP {status}: {text}).")
             if status == 404:
                 raise NotFoundError(f"{url} does not exist (HTTP 404: {text}).")
         elif status in (403, 404):  # S3 answers 403 for a missing key without list rights
@@ -400,12 +399,17 @@ def _check_http(url: URL, asked: URL) -> None:
                                   "http(s) URL; it is not followed.")
 
 
+def _described(exc: BaseException) -> str:
+    """``"ClientOSError: [Errno 104] ..."``: the kind of failure and its message."""
+    return f"{type(exc).__name__}: {exc}".rstrip(": ")
+
+
 def _redirected(current: URL, location: str) -> URL:
     try:
         return current.join(URL(location))
-    except ValueError:
+    except ValueError as exc:  # yarl says what is wrong with the server's Location
         raise ResponseFormatError(f"{current} redirects to a malformed URL "
-                                  f"{location[:200]!r}.") from None
+                                  f"{location[:200]!r}.") from exc
 
 
 async def _prefix(response: aiohttp.ClientResponse, stop: int) -> bytes:
@@ -422,7 +426,5 @@ async def _within(response: aiohttp.ClientResponse, limit: int, url: str) -> byt
     """The whole body of a file, refusing more than ``limit`` bytes."""
     try:
         return await read_limited(response, limit)
-    except BodyTooLarge:
-        raise TruncatedDownloadError(
-            f"{url} sends more than the {limit:,} bytes it should have (its listed size); "
-            "nothing was kept. Report it to WebCOOS if it persists.") from None
+    except BodyTooLarge:  # says only the limit, which the error gives
+        raise oversized_file(url, limit) from None

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from intake_webcoos.api.bodies import BodyTooLarge, stream_to
+from intake_webcoos.api.bodies import BodyTooLarge, oversized_file, stream_to
 from intake_webcoos.errors import TruncatedDownloadError
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
@@ -83,10 +83,8 @@ class Partial:
         with open(self.path, "ab" if resumed else "wb") as out:
             try:
                 written = await stream_to(response, out, done, self.limit, self.callback)
-            except BodyTooLarge:
-                raise TruncatedDownloadError(
-                    f"{self.url} sends more than the {self.limit:,} bytes its listing gives; "
-                    "nothing was written. Report it to WebCOOS if it persists.") from None
+            except BodyTooLarge:  # says only the limit, which the error gives
+                raise oversized_file(self.url, self.limit) from None
         if self.size is not None and written != self.size:
             raise TruncatedDownloadError(
                 f"{self.url} arrived with {written} bytes, but the listing says {self.size}; "

@@ -38,7 +38,7 @@ from filelock import FileLock, Timeout
 
 from intake_webcoos.api.client import AsyncClient
 from intake_webcoos.api.sync import run
-from intake_webcoos.errors import WebcoosError
+from intake_webcoos.errors import FolderLockError, WebcoosError
 from intake_webcoos.paths import distinct_name, local_path, product_folder, safe_name
 
 #: Where the runs' lock files are, under the destination.
@@ -140,8 +140,8 @@ class _RunLock:
                 self.held = lock
                 return run_id
             lock.release()  # a sweep removed the file between its creation and our lock
-        raise OSError(f"no run lock could be taken in {self.folder}: each new lock file was "
-                      "taken by another process at once")
+        raise FolderLockError(f"no run lock could be taken in {self.folder}: each new lock file "
+                              "was taken by another process at once")
 
     def __exit__(self, *exc: object) -> None:
         if self.held is not None:

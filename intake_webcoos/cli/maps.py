@@ -23,7 +23,7 @@ import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
 from intake_webcoos.api.geo import as_box, box_around
-from intake_webcoos.errors import InvalidLocationError
+from intake_webcoos.errors import InvalidArgumentError, InvalidLocationError
 
 if TYPE_CHECKING:
     from intake_webcoos.api.models import Asset
@@ -97,13 +97,13 @@ def fit_view(points: Iterable[tuple[float, float]], size: tuple[int, int],
 
     Raises
     ------
-    ValueError
+    InvalidArgumentError
         The picture is too small to hold a plot.
     """
     width = size[0] - MARGINS["left"] - MARGINS["right"]
     height = size[1] - MARGINS["top"] - MARGINS["bottom"]
     if width < 50 or height < 50:
-        raise ValueError(f"a map of {size[0]}x{size[1]} pixels leaves no room to draw")
+        raise InvalidArgumentError(f"a map of {size[0]}x{size[1]} pixels leaves no room to draw")
     if bbox is not None:
         lon_min, lat_min, lon_max, lat_max = bbox
     else:

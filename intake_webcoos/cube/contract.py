@@ -28,7 +28,14 @@ from intake_webcoos.api.times import TimeLike, to_utc
 from intake_webcoos.api.windows import extent
 from intake_webcoos.cube.decode import check_scale, decode_image
 from intake_webcoos.cube.fetch import ClientOptions, fetch_batch, listed_sizes
-from intake_webcoos.errors import FrameError, FrameShapeError, SelectionTooLargeError, WebcoosError
+from intake_webcoos.errors import (
+    FrameError,
+    FrameShapeError,
+    InvalidArgumentError,
+    SelectionTooLargeError,
+    WebcoosError,
+    one_of,
+)
 
 CITATION = (
     "WebCOOS {years}. Imagery from the {label} camera ({slug}) of the Web Camera "
@@ -75,8 +82,7 @@ class CubeOptions:
                        coerce_shape: tuple[int, int] | None, on_error: str,
                        client_options: dict[str, Any]) -> CubeOptions:
         """The options from the keywords of ``open_images`` / ``open_video``."""
-        if on_error not in ON_ERROR:
-            raise ValueError(f"on_error must be 'raise' or 'mask', not {on_error!r}")
+        one_of("on_error", on_error, ON_ERROR)
         return cls(scale=scale, grayscale=grayscale, coerce=coerce_shape is not None,
                    mask=on_error == "mask",
                    shape=tuple(coerce_shape) if coerce_shape is not None else None,
@@ -157,7 +163,7 @@ def time_chunks(chunks: int | dict[str, int] | None, default: int | None = 1
         if chunks.get("time") not in (None, -1):
             per_chunk = int(chunks["time"])
     if per_chunk is not None and per_chunk < 1:
-        raise ValueError("chunks along time must be at least 1 frame")
+        raise InvalidArgumentError("chunks along time must be at least 1 frame")
     return per_chunk, other
 
 

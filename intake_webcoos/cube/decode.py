@@ -18,7 +18,7 @@ import math
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from intake_webcoos.errors import FrameDecodeError
+from intake_webcoos.errors import FrameDecodeError, InvalidArgumentError, one_of
 
 try:  # the fast path; Pillow covers every platform without its wheels
     import simplejpeg
@@ -34,9 +34,9 @@ _JPEG_MAGIC = b"\xff\xd8"
 
 
 def check_scale(scale: float) -> float:
-    """``scale`` if it is one of :data:`SCALES`, else a ValueError saying which are."""
+    """``scale`` if it is one of :data:`SCALES`, else an InvalidArgumentError saying which are."""
     if scale not in SCALES:
-        raise ValueError(f"scale must be one of 1, 1/2, 1/4 or 1/8, not {scale!r}")
+        raise InvalidArgumentError(f"scale must be one of 1, 1/2, 1/4 or 1/8, not {scale!r}")
     return scale
 
 
@@ -76,9 +76,10 @@ def decode_image(data: bytes, *, scale: float = 1, grayscale: bool = False,
     ------
     FrameDecodeError
         The bytes are not a readable image.
+    InvalidArgumentError
+        ``backend`` is not one of :data:`BACKENDS`.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+    one_of("backend", backend, BACKENDS)
     if backend == "simplejpeg" and simplejpeg is not None and data[:2] == _JPEG_MAGIC:
         try:
             return _simplejpeg(data, scale, grayscale, out)
@@ -117,5 +118,5 @@ def _pillow(data: bytes, scale: float, grayscale: bool, url: str) -> np.ndarray:
         frame = np.asarray(image)
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise _unreadable(url, "no image format Pillow knows"
-                          if isinstance(exc, UnidentifiedImageError) else str(exc)) from None
+                          if isinstance(exc, UnidentifiedImageError) else str(exc)) from exc
     return frame.reshape(frame.shape[0], frame.shape[1], 1 if grayscale else 3)

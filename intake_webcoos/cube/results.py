@@ -19,7 +19,7 @@ from intake_webcoos.api.sync import Client
 from intake_webcoos.api.times import TimeLike
 from intake_webcoos.cube.fetch import fetch_batch, listed_sizes
 from intake_webcoos.cube.kinds import check_kind
-from intake_webcoos.errors import ResultsFormatError, WebcoosError
+from intake_webcoos.errors import ResultsFormatError, WebcoosError, one_of
 
 ELEMENT_COLUMNS = ("time", "asset", "product", "url", "filename")
 
@@ -50,7 +50,7 @@ def parse_records(data: bytes, url: str) -> list[dict[str, Any]]:
         try:
             record = json.loads(line)
         except ValueError as exc:
-            raise ResultsFormatError(f"{url}, line {number}: not JSON ({exc}).") from None
+            raise ResultsFormatError(f"{url}, line {number}: not JSON ({exc}).") from exc
         if not isinstance(record, dict):
             raise ResultsFormatError(f"{url}, line {number}: a record must be a JSON object.")
         records.append(record)
@@ -114,8 +114,7 @@ def read_results(asset: str, product: str, start: TimeLike | None = None,
         detected), then the records' flattened fields (a record field named like
         one of the first five gets a ``record_`` prefix, e.g. ``record_time``).
     """
-    if on_error not in ("raise", "report"):
-        raise ValueError(f"on_error must be 'raise' or 'report', not {on_error!r}")
+    one_of("on_error", on_error, ("raise", "report"))
     check_kind(asset, product, "results")
     elements = Client(token, base_url).elements(asset, product, start, end)
     if len(elements):

@@ -45,9 +45,14 @@ TIME_SLACK = 1e-3
 def _av():
     try:
         import av
-    except ImportError:
-        raise MissingDependencyError("PyAV", "video", "Decoding video clips") from None
+    except ImportError as exc:  # also an installed PyAV that fails to load: say why
+        raise MissingDependencyError("PyAV", "video", "Decoding video clips") from exc
     return av
+
+
+def _unreadable_clip(url: str, exc: Exception) -> FrameDecodeError:
+    """The error for a clip PyAV cannot decode (``exc`` is PyAV's complaint)."""
+    return FrameDecodeError(url, f"not a readable video clip ({exc!r}).")
 
 
 def _pixels(frame: Any, options: CubeOptions) -> np.ndarray:
@@ -66,7 +71,7 @@ def first_frame(data: bytes, options: CubeOptions, url: str) -> np.ndarray:
         with av.open(io.BytesIO(data)) as container:
             return _pixels(next(container.decode(video=0)), options)
     except (av.error.FFmpegError, OSError, ValueError, StopIteration) as exc:
-        raise FrameDecodeError(url, f"not a readable video clip ({exc!r}).") from None
+        raise _unreadable_clip(url, exc) from exc
 
 
 def _samples(data: bytes, options: CubeOptions, url: str, *, first: int, count: int,
@@ -98,7 +103,7 @@ def _samples(data: bytes, options: CubeOptions, url: str, *, first: int, count: 
                 valid[k] = True
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         if not options.mask:
-            raise FrameDecodeError(url, f"not a readable video clip ({exc!r}).") from None
+            raise _unreadable_clip(url, exc) from exc
         # Masking keeps the samples decoded before the damage.
     if not valid.all() and not options.mask:
         missing = np.flatnonzero(~valid) + first

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from intake_webcoos.errors import InvalidArgumentError
 from intake_webcoos.products.timex import image_of
 
 
@@ -15,9 +16,9 @@ def line_points(points: Sequence[Sequence[float]], spacing: float = 1.0
     """Sample a polyline every ``spacing`` (its own units): ``(distance, x, y)``."""
     vertices = np.asarray(points, dtype=float)
     if vertices.ndim != 2 or vertices.shape[1] != 2 or len(vertices) < 2:
-        raise ValueError("points must be a sequence of at least two (x, y) positions")
+        raise InvalidArgumentError("points must be a sequence of at least two (x, y) positions")
     if spacing <= 0:
-        raise ValueError("spacing must be positive")
+        raise InvalidArgumentError("spacing must be positive")
     steps = np.diff(vertices, axis=0)
     lengths = np.hypot(steps[:, 0], steps[:, 1])
     along = np.concatenate([[0.0], np.cumsum(lengths)])
@@ -48,7 +49,7 @@ def timestack(obj, points: Sequence[Sequence[float]], spacing: float = 1.0) -> x
     distance, x, y = line_pixels(points, spacing)
     ny, nx = image.sizes["y"], image.sizes["x"]
     if x.min() < 0 or y.min() < 0 or x.max() >= nx or y.max() >= ny:
-        raise ValueError(f"the line leaves the {nx}x{ny} frame")
+        raise InvalidArgumentError(f"the line leaves the {nx}x{ny} frame")
     stack = image.isel(x=xr.DataArray(x, dims="distance"), y=xr.DataArray(y, dims="distance"))
     stack = stack.assign_coords(distance=("distance", distance))
     stack.name = "timestack"

@@ -26,6 +26,7 @@ import pandas as pd
 import xarray as xr
 
 from intake_webcoos.api.times import to_timedelta
+from intake_webcoos.errors import MissingVariableError
 from intake_webcoos.products.statistics import bin_labels, streaming_statistics
 
 #: Luminance weights of R, G, B (ITU-R BT.601).
@@ -36,7 +37,8 @@ def image_of(obj: xr.Dataset | xr.DataArray) -> xr.DataArray:
     """The ``image`` variable of a cube (with the cube's attrs), or ``obj`` if it is one."""
     if isinstance(obj, xr.Dataset):
         if "image" not in obj:
-            raise KeyError("this Dataset has no 'image' variable: open it with open_images()")
+            raise MissingVariableError("this Dataset has no 'image' variable: open it with "
+                                       "open_images()")
         image = obj["image"].copy(deep=False)
         image.attrs = {**obj.attrs, **image.attrs}
         return image

@@ -121,7 +121,7 @@ def read(path: str | os.PathLike[str]) -> Any:
     try:
         return parse(text)
     except parse_errors as exc:
-        raise GeometryError(f"{path} is not a readable camera geometry file: {exc}") from None
+        raise GeometryError(f"{path} is not a readable camera geometry file: {exc}") from exc
 
 
 _MEANING = {

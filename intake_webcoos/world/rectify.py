@@ -44,7 +44,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 from scipy import sparse
 
-from intake_webcoos.errors import GeometryError
+from intake_webcoos.errors import GeometryError, InvalidArgumentError
 from intake_webcoos.products.timestack import line_points
 from intake_webcoos.products.timex import image_of
 from intake_webcoos.world.geometry import CameraGeometry
@@ -87,9 +87,11 @@ class Grid:
     def __post_init__(self) -> None:
         values = (self.x0, self.x1, self.y0, self.y1, self.spacing)
         if not all(math.isfinite(v) for v in values) or self.spacing <= 0:
-            raise ValueError(f"a grid needs finite bounds and a positive spacing, not {self}")
+            raise InvalidArgumentError(f"a grid needs finite bounds and a positive spacing, "
+                                       f"not {self}")
         if self.x1 < self.x0 or self.y1 < self.y0:
-            raise ValueError(f"a grid's bounds must increase (x0 <= x1, y0 <= y1), not {self}")
+            raise InvalidArgumentError(f"a grid's bounds must increase (x0 <= x1, y0 <= y1), "
+                                       f"not {self}")
 
     @classmethod
     def of(cls, grid: Grid | Mapping[str, Any]) -> Grid:
@@ -100,8 +102,8 @@ class Grid:
             (x0, x1), (y0, y1) = grid["x"], grid["y"]
             return cls(float(x0), float(x1), float(y0), float(y1), float(grid["spacing"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError("a grid is a Grid(x0, x1, y0, y1, spacing) or a "
-                             "dict(x=(x0, x1), y=(y0, y1), spacing=s)") from exc
+            raise InvalidArgumentError("a grid is a Grid(x0, x1, y0, y1, spacing) or a "
+                                       "dict(x=(x0, x1), y=(y0, y1), spacing=s)") from exc
 
     @property
     def x(self) -> np.ndarray:
@@ -226,22 +228,23 @@ def _levels(z: float | ArrayLike | xr.DataArray, image: xr.DataArray) -> float |
     if np.ndim(z) == 0:
         return float(z)
     if "time" not in image.dims:
-        raise ValueError("z may be one value per time only for images with a time dimension")
+        raise InvalidArgumentError("z may be one value per time only for images with a time "
+                                   "dimension")
     if isinstance(z, xr.DataArray) and "time" in z.coords:
         # On nanoseconds: xarray's interp gives NaN between datetime64 units (us vs ns).
         known, wanted = (np.asarray(t, dtype="datetime64[ns]").astype(np.int64)
                          for t in (z["time"].values, image["time"].values))
         if z.dims != ("time",) or wanted.min() < known.min() or wanted.max() > known.max():
-            raise ValueError("z along time must cover the image's times (and have no other "
-                             "dimension)")
+            raise InvalidArgumentError("z along time must cover the image's times (and have "
+                                       "no other dimension)")
         order = np.argsort(known)
         z = xr.DataArray(np.interp(wanted, known[order], z.values.astype(float)[order]),
                          dims="time")
     else:
         z = xr.DataArray(np.asarray(z, dtype=float), dims="time")
         if z.ndim != 1 or z.sizes["time"] != image.sizes["time"]:
-            raise ValueError(f"z must be a number or one value per time "
-                             f"({image.sizes['time']}), not of shape {z.shape}")
+            raise InvalidArgumentError(f"z must be a number or one value per time "
+                                       f"({image.sizes['time']}), not of shape {z.shape}")
     return z.assign_coords(time=image["time"]).reset_coords(drop=True)
 
 

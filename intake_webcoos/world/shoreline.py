@@ -48,6 +48,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
+from intake_webcoos.errors import InvalidArgumentError, one_of
 from intake_webcoos.products.timex import image_of
 
 SEA = (None, "low", "high")
@@ -140,15 +141,15 @@ def _one_image(contrast: np.ndarray, position: np.ndarray, sea: str | None, bins
 
 
 def _alongshore(image: xr.DataArray, cross_shore: str, sea: str | None) -> str:
-    """The alongshore dimension of a rectified colour image, or a ValueError saying why not."""
-    if sea not in SEA:
-        raise ValueError(f"sea must be None, 'low' or 'high', not {sea!r}")
+    """The alongshore dimension of a rectified colour image (else says why it has none)."""
+    one_of("sea", sea, SEA)
     world = [d for d in image.dims if d in ("x_world", "y_world")]
     if cross_shore not in world or len(world) != 2:
-        raise ValueError(f"cross_shore must be one of the plan view's dimensions "
-                         f"x_world, y_world (not {cross_shore!r}): rectify the image first")
+        raise InvalidArgumentError(f"cross_shore must be one of the plan view's dimensions "
+                                   f"x_world, y_world (not {cross_shore!r}): rectify the "
+                                   "image first")
     if "band" not in image.dims or not {"red", "blue"} <= set(image["band"].values.tolist()):
-        raise ValueError("the shoreline needs a colour image with bands red and blue")
+        raise InvalidArgumentError("the shoreline needs a colour image with bands red and blue")
     return next(d for d in world if d != cross_shore)
 
 
