@@ -18,7 +18,7 @@ import pandas as pd
 
 from intake_webcoos.api.times import TimeLike
 from intake_webcoos.cube.fetch import fetch_batch, listed_sizes
-from intake_webcoos.cube.selection import Selection
+from intake_webcoos.cube.selection import Selection, document
 from intake_webcoos.errors import (
     EmptyRangeError,
     InvalidArgumentError,
@@ -95,6 +95,7 @@ def detections_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@document("camera", "start", "every", "cache", "token")
 def read_results(
     camera: str | Sequence[str] | None = None, product: str | None = None,
     start: TimeLike | None = None, end: TimeLike | None = None, *,
@@ -108,21 +109,11 @@ def read_results(
 
     Parameters
     ----------
-    camera, product : str
-        Camera and results product, e.g. ``"rip-detection-results"``; or, alone, a
-        ``webcoos://`` glob or a list of ``webcoos://`` file paths.
-    start, end : optional
-        Inclusive UTC bounds.
-    every : str or Timedelta, optional
-        Keep the first file of each UTC bin of this width (``"1h"``).
+    {parameters}
     on_error : {"raise", "report"}
         An empty file or a malformed line raises :class:`ResultsFormatError`, or
         (``"report"``) is left out and listed in ``frame.attrs["errors"]`` as
         ``(url, message)`` pairs: never dropped silently.
-    cache : bool
-        Keep the files in the on-disk cache and read them from it next time.
-    token, base_url, **client_options
-        API token and root, and client settings (``retries``, ``timeout``...).
 
     Returns
     -------

@@ -12,7 +12,8 @@ face cannot take, and lists the files: from a camera's product between
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,50 @@ _REFUSED = {
                        "every="},
 }
 _FACES = {"image": "open_images", "video": "open_video", "results": "read_results"}
+#: The shared keywords the cube faces document (``open_images``, ``open_video``).
+CUBE_KEYWORDS = ("camera", "start", "every", "sample", "scale", "coerce_shape", "cache",
+                 "max_frames", "token")
+#: The numpy-style text of each shared keyword, written once for every face.
+_DOCS = {
+    "camera": """camera, product : str
+    Camera slug or label and product slug; or, as ``camera`` alone, a
+    ``webcoos://`` glob or a list of ``webcoos://`` file paths of one camera product.""",
+    "start": """start, end : str, datetime, Timestamp or datetime64, optional
+    Inclusive UTC bounds (naive means UTC).""",
+    "every": """every : str or Timedelta, optional
+    Keep the first file (still, clip, results file) of each UTC bin of this width.""",
+    "sample": """sample, fps : str, Timedelta or float, optional
+    Video only (other faces refuse them by name): keep one frame per ``sample`` of
+    clip time (default ``"500ms"``, 2 Hz, as coastal imaging samples its bursts),
+    or ``fps`` frames per second.""",
+    "scale": """scale, grayscale : {1, 1/2, 1/4, 1/8}, bool
+    Decode frames at reduced size; one band of luminance instead of RGB.""",
+    "coerce_shape": """coerce_shape : (ny, nx), optional
+    Crop or zero-pad every frame to this size (after scaling), for cameras that
+    changed resolution; also spares reading a file at opening to learn the size.""",
+    "cache": """cache : bool
+    Keep the files in the on-disk cache and read them from it next time.""",
+    "max_frames": """max_frames : int
+    Without ``start`` or ``end``, refuse more frames than this (a day of stills).""",
+    "token": """token, base_url, **client_options
+    API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``) and
+    client settings (``retries``, ``timeout``...: the fields of
+    :class:`~intake_webcoos.api.config.Settings`), also used by the file reads on
+    the workers, which never need the token: element files are public.""",
+}
+
+
+def document(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Write the shared keywords ``names`` where a face's docstring says ``{parameters}``.
+
+    Every face documents them alike, from one text (:data:`_DOCS`).
+    """
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        text = textwrap.indent("\n".join(_DOCS[name] for name in names), "    ")
+        func.__doc__ = (func.__doc__ or "").replace("    {parameters}", text)
+        return func
+
+    return decorate
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from intake_webcoos.cube.contract import (
     time_chunks,
 )
 from intake_webcoos.cube.fetch import NO_SIDE, Side, fetch_each, listed_sizes
-from intake_webcoos.cube.selection import Selection
+from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
 
 #: Bytes of pixels a chunk holds by default (see :func:`frames_per_chunk`): tasks
 #: long enough that scheduling costs nothing beside decoding, and a few chunks per
@@ -43,6 +43,7 @@ CHUNK_BYTES = 64 * 2**20
 AHEAD = 32
 
 
+@document(*CUBE_KEYWORDS)
 def open_images(
     camera: str | Sequence[str] | None = None, product: str | None = None,
     start: TimeLike | None = None, end: TimeLike | None = None, *,
@@ -59,37 +60,14 @@ def open_images(
 
     Parameters
     ----------
-    camera, product : str
-        Camera slug or label and product slug (``"one-minute-stills"``); or, alone,
-        a ``webcoos://`` glob or a list of ``webcoos://`` file paths.
-    start, end : str, datetime, Timestamp or datetime64
-        Inclusive UTC bounds (naive means UTC).
-    every : str or Timedelta, optional
-        Keep the first frame of each UTC bin of this width (``"10min"``).
-    sample, fps
-        Refused (:class:`ArgumentTypeError`): they pick frames inside video clips.
-    scale : {1, 1/2, 1/4, 1/8}
-        Decode at reduced size with JPEG DCT scaling (several times faster).
-    grayscale : bool
-        One band of luminance instead of RGB.
+    {parameters}
     chunks : int or dict, optional
         Frames per chunk along ``time``, e.g. ``{"time": 10}`` (default: about
         64 MiB of pixels, 8 to 64 frames); other dimensions given in a dict are
         rechunked afterwards.
-    coerce_shape : (ny, nx), optional
-        Crop or zero-pad every frame to this size (after scaling), for cameras
-        that changed resolution; also spares reading a frame at opening.
     on_error : {"raise", "mask"}
         ``"mask"`` turns unreadable or missing frames into zeros marked False
         in a boolean ``valid`` coordinate; the ``.webcoos`` products skip them.
-    cache : bool
-        Keep the stills in the on-disk cache and read them from it next time.
-    max_frames : int
-        Without ``start`` or ``end``, refuse more frames than this (a day of stills).
-    token, base_url, **client_options
-        API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``) and
-        client settings (``retries``, ``timeout``...), also used by the file reads on
-        the workers, which never need the token: element files are public.
 
     Returns
     -------

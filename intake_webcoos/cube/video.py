@@ -34,7 +34,7 @@ from intake_webcoos.cube.contract import (
     time_chunks,
 )
 from intake_webcoos.cube.fetch import RangedFile, fetch_batch
-from intake_webcoos.cube.selection import Selection
+from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
 from intake_webcoos.errors import FrameDecodeError, MissingDependencyError
 
 #: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
@@ -149,6 +149,7 @@ def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: i
     return block
 
 
+@document(*CUBE_KEYWORDS)
 def open_video(
     camera: str | Sequence[str] | None = None, product: str | None = None,
     start: TimeLike | None = None, end: TimeLike | None = None, *,
@@ -161,42 +162,19 @@ def open_video(
     """Open the frames of a camera's video clips as a lazy ``(time, y, x, band)`` cube.
 
     The keywords are those of every face (:mod:`intake_webcoos.cube.selection`):
-    :func:`~intake_webcoos.open_images` takes the same.
+    :func:`~intake_webcoos.open_images` takes the same. The product defaults to
+    ``"video-archive"``; ``start``, ``end`` and ``every`` select clips by their start.
 
     Parameters
     ----------
-    camera, product : str
-        Camera slug or label and video product (default ``"video-archive"``); or,
-        alone, a ``webcoos://`` glob or a list of ``webcoos://`` clip paths.
-    start, end : str, datetime, Timestamp or datetime64, optional
-        Inclusive UTC bounds on the clips' start times.
-    every : str or Timedelta, optional
-        Keep the first clip of each UTC bin of this width (``"1h"``).
-    sample : str or Timedelta
-        Keep one frame per this much clip time (default ``"500ms"``: 2 Hz, as
-        coastal imaging samples its 10-minute bursts); or give ``fps``.
-    fps : float, optional
-        Frames kept per second of clip time (instead of ``sample``).
-    scale, grayscale
-        Resample the kept frames to 1, 1/2, 1/4 or 1/8 of their size; one band of
-        luminance instead of RGB.
+    {parameters}
     chunks : int or dict, optional
         Sampled frames per chunk along ``time`` (``{"time": 120}``); chunks never
         span clips. Default: one chunk per clip (1200 frames of a 10-minute clip
         at 2 Hz), so give a size for full-resolution clips.
-    coerce_shape : (ny, nx), optional
-        Crop or zero-pad every frame to this size (after scaling); also spares
-        reading the first clip at opening to learn the frame size.
     on_error : {"raise", "mask"}
         ``"mask"`` turns frames of missing, unreadable or short clips into zeros
         marked False in a boolean ``valid`` coordinate.
-    cache : bool
-        Keep the clips in the on-disk cache and read them from it next time.
-    max_frames : int
-        Without ``start`` or ``end``, refuse more sampled frames than this.
-    token, base_url, **client_options
-        API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``)
-        and client settings; clips themselves are read without the token.
 
     Returns
     -------
