@@ -15,8 +15,10 @@ from intake_webcoos.cube.video import open_video
 from intake_webcoos.errors import InvalidArgumentError
 
 #: What the engine passes on: every keyword of the faces but those its URL gives
-#: (camera, product) and ``chunks``, which xarray applies itself; then client options.
-ENGINE_KEYWORDS = tuple(k for k in KEYWORDS if k not in ("camera", "product", "chunks"))
+#: (camera, product) and those xarray keeps for itself (``chunks``, ``cache``); then
+#: client options, ``cache_files`` among them.
+ENGINE_KEYWORDS = tuple(k for k in KEYWORDS
+                        if k not in ("camera", "product", "chunks", "cache"))
 
 
 class WebcoosBackendEntrypoint(BackendEntrypoint):
@@ -26,7 +28,8 @@ class WebcoosBackendEntrypoint(BackendEntrypoint):
     :func:`intake_webcoos.open_video`; every keyword of theirs is passed on,
     client options (``retries``, ``timeout``...) included. The dataset is lazy
     and dask-backed whatever ``chunks`` xarray is given. xarray keeps ``cache=``
-    for itself: give ours as ``backend_kwargs={"cache": True}``. Name the engine
+    for itself: ``cache_files=True`` keeps the files in the on-disk cache (what
+    ``cache=True`` does for the faces). Name the engine
     (``engine="webcoos"``): xarray asks its netCDF4 backend first, and that
     claims every URL when netCDF4 is installed.
     """

@@ -155,12 +155,13 @@ class Selection:
         InvalidArgumentError
             A value out of its range (``fps`` not positive, ``every`` not a duration).
         """
-        face = _FACES[kind]
-        given = {"sample": sample, "fps": fps}
+        face, client_options = _FACES[kind], dict(client_options or {})
+        # A face without sample/fps parameters (read_results) gets them among the options.
+        given = {"sample": sample, "fps": fps, **client_options}
         for name, why in _REFUSED.get(kind, {}).items():
-            if given[name] is not None:
+            if given.get(name) is not None:
                 raise ArgumentTypeError(f"{face}: {why}.")
-        options = _client_options(face, client_options or {}, cache)
+        options = _client_options(face, client_options, cache)
         step = _step(sample, fps) if kind == "video" else None
         targets = _targets(camera)
         if targets is not None:
@@ -277,14 +278,18 @@ def _step(sample: Any, fps: float | None) -> float:
 
 def _client_options(face: str, given: dict[str, Any], cache: bool
                     ) -> tuple[tuple[str, Any], ...]:
-    """The client options, checked by name; ``cache=True`` keeps files in the cache too."""
+    """The client options, checked by name; ``cache=True`` keeps files in the cache too.
+
+    ``cache_files=True`` (how the xarray engine, whose ``cache=`` xarray keeps,
+    asks for it) means the same.
+    """
     unknown = sorted(set(given) - set(CLIENT_OPTIONS))
     if unknown:
         hint = " (the camera is camera=)" if "asset" in unknown else ""
         raise ArgumentTypeError(
-            f"{face} got unexpected keywords {unknown}{hint}: it takes "
-            f"{', '.join(KEYWORDS)} and client options ({', '.join(CLIENT_OPTIONS)}).")
+            f"{face} got unexpected keywords {unknown}{hint}: beside its parameters it "
+            f"takes client options ({', '.join(CLIENT_OPTIONS)}).")
     options = dict(given)
-    if cache:
+    if cache or options.get("cache_files"):  # files kept need the cache on (the engine's way)
         options.update(cache=True, cache_files=True)
     return tuple(sorted(options.items()))

@@ -266,8 +266,11 @@ def _frame_size(clips: pd.DataFrame, options: CubeOptions) -> CubeOptions:
     """The options with the cube's frame size, from the first clip's header.
 
     The size is scaled as :func:`_pixels` scales frames; a header without a size
-    falls back to decoding the first frame.
+    falls back to decoding the first frame. With files kept in the cache, the first
+    clip is fetched whole instead (and kept), so opening again fetches nothing.
     """
+    if dict(options.client).get("cache_files"):
+        return learn_shape(clips, options, first_frame)
     first = clips.iloc[0]
     size = None if pd.isna(first["size"]) else int(first["size"])
     try:
