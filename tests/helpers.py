@@ -203,16 +203,16 @@ def _window(start: str, end: str) -> dict[str, str]:
     return {"start": start, "end": end}
 
 
-#: name -> callable(asset, product, start, end), with the token and URL from the environment.
+#: name -> callable(camera, product, start, end), with the token and URL from the environment.
 FACES: dict[str, Callable[[str, str, str, str], Any]] = {
     "Client": lambda a, p, s, e: Client().elements(a, p, s, e),
     "open_images": lambda a, p, s, e: open_images(a, p, s, e),
     "xarray engine": lambda a, p, s, e: xr.open_dataset(f"webcoos://{a}/{p}", engine="webcoos",
                                                         start=s, end=e),
     "intake images": lambda a, p, s, e: WebcoosImagesReader(
-        asset=a, product=p, options=_window(s, e)).read(),
+        camera=a, product=p, options=_window(s, e)).read(),
     "intake elements": lambda a, p, s, e: WebcoosElementsReader(
-        asset=a, product=p, options=_window(s, e)).read(),
+        camera=a, product=p, options=_window(s, e)).read(),
     "intake v1 driver": lambda a, p, s, e: intake.open_webcoos_images(a, p, s, e).read(),
     "filesystem": lambda a, p, s, e: WebcoosFileSystem(skip_instance_cache=True).ls(
         f"{a}/{p}/{s[:4]}/{s[5:7]}"),

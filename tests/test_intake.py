@@ -184,7 +184,7 @@ def test_yaml_round_trip(cat, tmp_path):
 
 
 def test_intake_converters_apply(standin):
-    reader = WebcoosImagesReader(asset="waikiki_sheraton", product="one-minute-stills",
+    reader = WebcoosImagesReader(camera="waikiki_sheraton", product="one-minute-stills",
                                  options={"start": "2025-09-10T18:00Z",
                                           "end": "2025-09-10T18:01:59Z", "scale": 0.125},
                                  base_url=standin.api_url)
@@ -196,7 +196,7 @@ def test_intake_converters_apply(standin):
 
 
 def test_elements_reader_alone(standin):
-    frame = WebcoosElementsReader(asset="stevens_hoboken", product="10-minute-stills",
+    frame = WebcoosElementsReader(camera="stevens_hoboken", product="10-minute-stills",
                                   options={"start": "2025-09-10", "end": "2025-09-11"}).read()
     assert len(frame) == 72 and frame["filename"].str.contains(":").all()
 

@@ -126,7 +126,7 @@ def test_nothing_written_down_holds_the_token(no_token, tmp_path):
 
 
 def test_intake_readers_hold_no_token(standin):
-    reader = WebcoosImagesReader(asset=CAMERA, product=STILLS,
+    reader = WebcoosImagesReader(camera=CAMERA, product=STILLS,
                                  options={"start": "2025-09-10T18:00Z",
                                           "end": "2025-09-10T18:01:59Z"},
                                  base_url=standin.api_url, token="another-secret")

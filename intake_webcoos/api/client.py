@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,15 @@ from yarl import URL
 from intake_webcoos.api.bodies import write_atomically
 from intake_webcoos.api.cache import ClientCache
 from intake_webcoos.api.config import Settings
+from intake_webcoos.api.elements import Element
 from intake_webcoos.api.geo import as_box, as_point
 from intake_webcoos.api.http import Transport
 from intake_webcoos.api.inventory import Inventories
-from intake_webcoos.api.listing import Listings
+from intake_webcoos.api.lister import ElementLister
 from intake_webcoos.api.models import Asset, Product, Service
-from intake_webcoos.api.pagination import follow
+from intake_webcoos.api.pagination import WindowListing, follow
 from intake_webcoos.api.tables import cameras_frame, inventory_frame
+from intake_webcoos.api.times import TimeLike
 from intake_webcoos.errors import (
     NoFilesError,
     ResponseFormatError,
@@ -40,7 +43,7 @@ logger = logging.getLogger("intake_webcoos.api")
 INVENTORY_FREQUENCIES = ("daily", "weekly", "monthly")
 
 
-class AsyncClient(Listings):
+class AsyncClient:
     """Asynchronous client of the WebCOOS data API.
 
     Parameters
@@ -68,6 +71,8 @@ class AsyncClient(Listings):
         self._assets: tuple[float, list[Asset]] | None = None
         self.cache = ClientCache(self.settings)
         self._inventories = Inventories(self.transport, self._api_url, self.cache)
+        self._lister = ElementLister(self.settings, self.transport, self.cache,
+                                     self._inventories, self._api_url, self._resolve)
 
     # -- life cycle -----------------------------------------------------------
     def __repr__(self) -> str:
@@ -138,7 +143,11 @@ class AsyncClient(Listings):
         return payload
 
     async def assets(self, *, refresh: bool = False) -> list[Asset]:
-        """Every camera, with feeds, products and services.
+        """Every camera's record, with feeds, products and services.
+
+        The records are :class:`Asset` objects: they model the API's ``/assets/``
+        records (WebCOOS calls a camera an asset); everywhere else the package
+        says camera.
 
         Kept on the client for ``assets_ttl`` seconds and in the cache for
         ``catalogue_ttl``; ``refresh=True`` asks the API again.
@@ -208,7 +217,9 @@ class AsyncClient(Listings):
         return cameras_frame(await self.assets(refresh=refresh), near=near, within=within)
 
     async def asset(self, name: str | Asset) -> Asset:
-        """One camera by slug or label (case-insensitive).
+        """One camera's record by slug or label (case-insensitive).
+
+        The record is an :class:`Asset`, as the API's ``/assets/`` calls it.
 
         Raises
         ------
@@ -225,13 +236,14 @@ class AsyncClient(Listings):
                 return found[0]
         raise UnknownAssetError(name, [a.slug for a in assets] + [a.label for a in assets])
 
-    async def products(self, asset: str | Asset) -> list[Product]:
+    async def products(self, camera: str | Asset) -> list[Product]:
         """The products of a camera (all feeds), streams included."""
-        return list((await self.asset(asset)).products)
+        return list((await self.asset(camera)).products)
 
-    async def product(self, asset: str | Asset, product: str | Product) -> tuple[Asset, Product]:
+    async def product(self, camera: str | Asset, product: str | Product
+                      ) -> tuple[Asset, Product]:
         """Resolve a camera and one of its products (by slug or label)."""
-        found = await self.asset(asset)
+        found = await self.asset(camera)
         if isinstance(product, Product):
             return found, product
         for p in found.products:
@@ -239,7 +251,7 @@ class AsyncClient(Listings):
                 return found, p
         raise UnknownProductError(found.slug, product, [p.slug for p in found.products])
 
-    async def services(self, asset: str | Asset, product: str | Product) -> list[Service]:
+    async def services(self, camera: str | Asset, product: str | Product) -> list[Service]:
         """The S3 services (those with files) of a camera's product.
 
         Raises
@@ -247,12 +259,12 @@ class AsyncClient(Listings):
         NoFilesError
             The product only has a streaming service.
         """
-        return list((await self._resolve(asset, product))[2])
+        return list((await self._resolve(camera, product))[2])
 
-    async def _resolve(self, asset: str | Asset, product: str | Product
+    async def _resolve(self, camera: str | Asset, product: str | Product
                        ) -> tuple[Asset, Product, list[Service]]:
         """A camera, one of its products, and that product's S3 services."""
-        found, prod = await self.product(asset, product)
+        found, prod = await self.product(camera, product)
         services = list(prod.s3_services)
         if not services:
             with_files = [p.slug for p in found.products if p.s3_services]
@@ -260,7 +272,7 @@ class AsyncClient(Listings):
         return found, prod, services
 
     # -- inventory ----------------------------------------------------------------
-    async def inventory(self, asset: str | Asset, product: str | Product,
+    async def inventory(self, camera: str | Asset, product: str | Product,
                         freq: str = "daily", *, wait: float | None = None,
                         refresh: bool = False) -> pd.DataFrame | None:
         """Counts and bytes per day, week (from Sunday) or month, times in UTC.
@@ -288,13 +300,88 @@ class AsyncClient(Listings):
         if freq not in INVENTORY_FREQUENCIES:
             raise ValueError(f"freq must be one of {INVENTORY_FREQUENCIES}, not {freq!r}")
         frames = []
-        for service in await self.services(asset, product):
+        for service in await self.services(camera, product):
             bins = await self._inventories.get(service, wait, refresh=refresh)
             if bins is None:
                 return None
             frames.append(inventory_frame(bins.get(freq, ())))
         frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         return frame.sort_values("starting", kind="stable").reset_index(drop=True)
+
+
+    # -- element listings (see :mod:`~intake_webcoos.api.lister`) ----------------------
+    async def latest(self, camera: str | Asset, product: str | Product) -> Element:
+        """The newest element of a camera's product.
+
+        Asks the route production clients use (``/assets/{slug}/elements/latest/
+        {image|video}/``); when it answers with another product's element, or not
+        at all, lists the newest elements near the end of the service's extent.
+
+        Raises
+        ------
+        NotFoundError
+            The service reports no elements.
+        """
+        return await self._lister.latest(camera, product)
+
+    async def iter_elements(
+        self, camera: str | Asset, product: str | Product, start: TimeLike | None = None,
+        end: TimeLike | None = None, *, ordering: str = "starting", strict: bool = False,
+        refresh: bool = False,
+    ) -> AsyncIterator[WindowListing]:
+        """Yield the listing of each window (at most a UTC day) as it completes.
+
+        Windows are clipped to the service's extent and made lazily; a bounded
+        number is listed at once.  Each is checked against the count the server
+        gave before it is yielded.
+
+        Raises
+        ------
+        IncompleteListingError
+            A window's pages did not add up to the server's count, even after
+            listing it again.
+        """
+        async for listing in self._lister.iter_elements(camera, product, start, end,
+                                                        ordering=ordering, strict=strict,
+                                                        refresh=refresh):
+            yield listing
+
+    async def elements(
+        self, camera: str | Asset, product: str | Product, start: TimeLike | None = None,
+        end: TimeLike | None = None, *, ordering: str = "starting",
+        every: str | pd.Timedelta | None = None, strict: bool = False, refresh: bool = False,
+    ) -> pd.DataFrame:
+        """The elements of a camera's product with ``start <= time <= end`` as a DataFrame.
+
+        Parameters
+        ----------
+        camera : str
+            Camera slug or label.
+        product : str
+            Product slug, e.g. ``"one-minute-stills"``.
+        start, end : str, datetime, Timestamp or datetime64, optional
+            Inclusive bounds; naive means UTC. Default: the service's first and
+            last element.
+        ordering : {"starting", "-starting"}
+            Oldest first (default) or newest first.
+        every : str or Timedelta, optional
+            Keep only the first element of each UTC bin of this width (``"10min"``).
+        strict : bool
+            Raise :class:`ResponseFormatError` on a malformed record instead of
+            skipping it with a :class:`MalformedRecordsWarning`.
+        refresh : bool
+            Ask the API for every day, even those kept in the cache.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``time, end, asset, product, service, filename, url, path,
+            size, duration, uuid``: times ``datetime64[ns, UTC]``, ``size``
+            nullable ``Int64``, ``duration`` float seconds (NaN for stills).
+            ``frame.attrs["skipped_records"]`` names each malformed record skipped.
+        """
+        return await self._lister.elements(camera, product, start, end, ordering=ordering,
+                                           every=every, strict=strict, refresh=refresh)
 
 
 def _restore_client(cls: type, options: dict[str, Any]) -> Any:

@@ -11,15 +11,15 @@ with empty detection columns, so "nothing detected" is not lost.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
-from intake_webcoos.api.sync import Client
 from intake_webcoos.api.times import TimeLike
 from intake_webcoos.cube.fetch import fetch_batch, listed_sizes
-from intake_webcoos.cube.kinds import check_kind
-from intake_webcoos.errors import ResultsFormatError, WebcoosError, one_of
+from intake_webcoos.cube.selection import Selection, document
+from intake_webcoos.errors import EmptyRangeError, ResultsFormatError, WebcoosError, one_of
 
 ELEMENT_COLUMNS = ("time", "asset", "product", "url", "filename")
 
@@ -90,17 +90,21 @@ def detections_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def read_results(asset: str, product: str, start: TimeLike | None = None,
-                 end: TimeLike | None = None, *, on_error: str = "raise",
-                 token: str | None = None, base_url: str | None = None) -> pd.DataFrame:
+@document("camera", "start", "every", "cache", "token")
+def read_results(
+    camera: str | Sequence[str] | None = None, product: str | None = None,
+    start: TimeLike | None = None, end: TimeLike | None = None, *,
+    every: str | pd.Timedelta | None = None, on_error: str = "raise", cache: bool = False,
+    token: str | None = None, base_url: str | None = None, **client_options: Any,
+) -> pd.DataFrame:
     """Detection results of a camera's product as a DataFrame, one row per detection.
+
+    The keywords are those of :func:`~intake_webcoos.open_images` that apply to
+    results (:mod:`intake_webcoos.cube.selection`).
 
     Parameters
     ----------
-    asset, product : str
-        Camera and results product, e.g. ``"rip-detection-results"``.
-    start, end : optional
-        Inclusive UTC bounds.
+    {parameters}
     on_error : {"raise", "report"}
         An empty file or a malformed line raises :class:`ResultsFormatError`, or
         (``"report"``) is left out and listed in ``frame.attrs["errors"]`` as
@@ -109,18 +113,21 @@ def read_results(asset: str, product: str, start: TimeLike | None = None,
     Returns
     -------
     pandas.DataFrame
-        ``time`` (the element's, UTC), ``asset``, ``product``, ``url``,
+        ``time`` (the element's, UTC), ``asset`` (the camera), ``product``, ``url``,
         ``filename``, ``detection`` (index within its record, NA when nothing was
         detected), then the records' flattened fields (a record field named like
         one of the first five gets a ``record_`` prefix, e.g. ``record_time``).
     """
     one_of("on_error", on_error, ("raise", "report"))
-    check_kind(asset, product, "results")
-    elements = Client(token, base_url).elements(asset, product, start, end)
-    if len(elements):
-        check_kind(asset, product, "results", elements["url"].iloc[0])
-    bodies = fetch_batch(tuple(elements["url"]), (), listed_sizes(elements)) if len(elements) \
-        else []
+    selection = Selection.build("results", camera, product, start, end, every=every,
+                                cache=cache, token=token, base_url=base_url,
+                                client_options=client_options)
+    try:
+        elements = selection.listing()[0]
+    except EmptyRangeError:
+        elements = pd.DataFrame({c: pd.Series(dtype="object") for c in ELEMENT_COLUMNS})
+    bodies = fetch_batch(tuple(elements["url"]), selection.client_options,
+                         listed_sizes(elements)) if len(elements) else []
     frames, errors = [], []
     for element, body in zip(elements.itertuples(index=False), bodies, strict=True):
         try:

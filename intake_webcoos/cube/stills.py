@@ -19,16 +19,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from intake_webcoos import paths
 from intake_webcoos.api.models import Asset
-from intake_webcoos.api.sync import Client
-from intake_webcoos.api.tables import thin
-from intake_webcoos.api.times import TimeLike, to_timedelta
+from intake_webcoos.api.times import TimeLike
 from intake_webcoos.cube.contract import (
     MAX_FRAMES,
     CubeOptions,
     assemble_cube,
-    check_unbounded,
     decode_fetched,
     decode_still,
     fit,
@@ -36,9 +32,7 @@ from intake_webcoos.cube.contract import (
     time_chunks,
 )
 from intake_webcoos.cube.fetch import NO_SIDE, Side, fetch_each, listed_sizes
-from intake_webcoos.cube.kinds import check_kind
-from intake_webcoos.errors import EmptyRangeError
-from intake_webcoos.fs.filesystem import WebcoosFileSystem
+from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
 
 #: Bytes of pixels a chunk holds by default (see :func:`frames_per_chunk`): tasks
 #: long enough that scheduling costs nothing beside decoding, and a few chunks per
@@ -49,128 +43,57 @@ CHUNK_BYTES = 64 * 2**20
 AHEAD = 32
 
 
+@document(*CUBE_KEYWORDS)
 def open_images(
-    asset: str | Sequence[str] | None = None, product: str | None = None,
+    camera: str | Sequence[str] | None = None, product: str | None = None,
     start: TimeLike | None = None, end: TimeLike | None = None, *,
-    every: str | pd.Timedelta | None = None, scale: float = 1, grayscale: bool = False,
+    every: str | pd.Timedelta | None = None, sample: str | pd.Timedelta | None = None,
+    fps: float | None = None, scale: float = 1, grayscale: bool = False,
     chunks: int | dict[str, int] | None = None, coerce_shape: tuple[int, int] | None = None,
     on_error: str = "raise", cache: bool = False, max_frames: int = MAX_FRAMES,
     token: str | None = None, base_url: str | None = None, **client_options: Any,
 ) -> xr.Dataset:
     """Open a camera's still images as a lazy ``(time, y, x, band)`` cube.
 
+    The keywords are those of every face (:mod:`intake_webcoos.cube.selection`):
+    :func:`~intake_webcoos.open_video` takes the same.
+
     Parameters
     ----------
-    asset, product : str
-        Camera slug or label and product slug (``"one-minute-stills"``); or, alone,
-        a ``webcoos://`` glob or a list of ``webcoos://`` file paths.
-    start, end : str, datetime, Timestamp or datetime64
-        Inclusive UTC bounds (naive means UTC).
-    every : str or Timedelta, optional
-        Keep the first frame of each UTC bin of this width (``"10min"``).
-    scale : {1, 1/2, 1/4, 1/8}
-        Decode at reduced size with JPEG DCT scaling (several times faster).
-    grayscale : bool
-        One band of luminance instead of RGB.
+    {parameters}
     chunks : int or dict, optional
         Frames per chunk along ``time``, e.g. ``{"time": 10}`` (default: about
         64 MiB of pixels, 8 to 64 frames); other dimensions given in a dict are
         rechunked afterwards.
-    coerce_shape : (ny, nx), optional
-        Crop or zero-pad every frame to this size (after scaling), for cameras
-        that changed resolution; also spares reading a frame at opening.
     on_error : {"raise", "mask"}
         ``"mask"`` turns unreadable or missing frames into zeros marked False
         in a boolean ``valid`` coordinate; the ``.webcoos`` products skip them.
-    cache : bool
-        Keep the stills in the on-disk cache and read them from it next time.
-    max_frames : int
-        Without ``start`` or ``end``, refuse more frames than this (a day of stills).
-    token, base_url, **client_options
-        API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``) and
-        client settings (``retries``, ``timeout``...), also used by the file reads on
-        the workers, which never need the token: element files are public.
 
     Returns
     -------
     xarray.Dataset
         The cube of :mod:`intake_webcoos.cube.contract`. :class:`EmptyRangeError` says why a
         selection holds nothing; :class:`ProductKindError` names the reader of clips
-        and results.
+        and results; :class:`ArgumentTypeError` names a keyword it does not take.
     """
-    if cache:
-        client_options = {**client_options, "cache": True, "cache_files": True}
+    selection = Selection.build("image", camera, product, start, end, every=every,
+                                sample=sample, fps=fps, cache=cache, max_frames=max_frames,
+                                token=token, base_url=base_url, client_options=client_options)
     options = CubeOptions.from_arguments(scale=scale, grayscale=grayscale,
                                          coerce_shape=coerce_shape, on_error=on_error,
-                                         client_options=client_options)
-    listing, camera, product = _listing(asset, product, start, end, every, max_frames, token,
-                                        base_url, client_options)
+                                         client_options=dict(selection.client_options))
+    listing, found, product = _listing(selection)
     if options.shape is None:
         options = learn_shape(listing, options)
-    return _cube(listing, camera, product, options, chunks)
+    return _cube(listing, found, product, options, chunks)
 
 
-def _listing(asset, product, start, end, every, max_frames, token, base_url,
-             client_options: dict[str, Any]) -> tuple[pd.DataFrame, Asset, str]:
+def _listing(selection: Selection) -> tuple[pd.DataFrame, Asset, str]:
     """The stills to open (``time, url, filename, service, size``), their camera and product."""
-    if _are_paths(asset):
-        if product is not None or start is not None or end is not None:
-            raise ValueError("give either webcoos:// paths or asset, product, start and end")
-        listing, camera, product = _from_paths(asset, every, token, base_url, client_options)
-        why = f"No file matches {asset!r}."
-    elif asset is None or product is None:
-        raise ValueError("open_images needs a camera and a product (or webcoos:// paths)")
-    else:
-        client = Client(token, base_url, **client_options)
-        camera = client.asset(asset)
-        services = client.services(camera.slug, product)  # a stream only: NoFilesError
-        check_kind(camera.slug, product, "image")
-        check_unbounded(services, start, end, max_frames)
-        elements = client.elements(camera.slug, product, start, end, every=every)
-        listing = elements[["time", "url", "filename", "service", "size"]]
-        check_unbounded(services, start, end, max_frames, len(listing))
-        why = elements.attrs.get("why_empty", "")
-    if listing.empty:
-        raise EmptyRangeError(f"No {product} of {camera.slug} between {start} and {end} "
-                              f"(UTC). {why}")
-    check_kind(camera.slug, product, "image", listing["url"].iloc[0])
+    frame, camera, product, services = selection.listing()
+    listing = frame[["time", "url", "filename", "service", "size"]]
+    selection.check_size(services, len(listing))
     return listing, camera, product
-
-
-def _are_paths(value: Any) -> bool:
-    if isinstance(value, str):
-        return paths.is_archive_url(value)
-    return isinstance(value, (list, tuple)) and bool(value) and all(
-        paths.is_archive_url(v) for v in value)
-
-
-def _from_paths(targets: str | Sequence[str], every, token, base_url,
-                client_options: dict[str, Any]) -> tuple[pd.DataFrame, Asset, str]:
-    """The listing of a glob or of explicit paths, and the camera they belong to."""
-    fs = WebcoosFileSystem(token=token, base_url=base_url, **client_options)
-    if isinstance(targets, str):
-        infos = list(fs.glob(targets, detail=True).values())
-    else:
-        infos = [fs.info(p) for p in targets]
-    infos = [i for i in infos if i["type"] == "file"]
-    parsed = [paths.parse(i["name"]) for i in infos]
-    owners = {(p.asset, p.product) for p in parsed}
-    if len(owners) > 1:
-        raise ValueError(f"the paths span several camera products {sorted(owners)}: "
-                         "open each separately and combine the cubes with xarray")
-    if not owners:
-        raise EmptyRangeError(f"No file matches {targets!r}.")
-    (asset, product), = owners
-    listing = pd.DataFrame({
-        "time": pd.DatetimeIndex([i["time"] for i in infos]).tz_convert("UTC"),
-        "url": [i["url"] for i in infos],
-        "filename": [p.filename for p in parsed],
-        "service": [i["service"] for i in infos],
-        "size": pd.array([i["size"] for i in infos], dtype="Int64"),
-    }).sort_values("time", kind="stable").reset_index(drop=True)
-    if every is not None:
-        listing = thin(listing, to_timedelta(every))
-    return listing, fs.client.asset(asset), product
 
 
 def frames_per_chunk(options: CubeOptions) -> int:

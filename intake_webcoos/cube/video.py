@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -22,21 +23,19 @@ import pandas as pd
 import xarray as xr
 from dask.base import tokenize
 
-from intake_webcoos.api.sync import Client
-from intake_webcoos.api.times import TimeLike, to_timedelta
+from intake_webcoos.api.times import TimeLike
 from intake_webcoos.cube.contract import (
     MAX_FRAMES,
     CubeOptions,
     assemble_cube,
-    check_unbounded,
     decode_fetched,
     fit,
     learn_shape,
     time_chunks,
 )
 from intake_webcoos.cube.fetch import RangedFile, fetch_batch
-from intake_webcoos.cube.kinds import check_kind
-from intake_webcoos.errors import EmptyRangeError, FrameDecodeError, MissingDependencyError
+from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
+from intake_webcoos.errors import FrameDecodeError, MissingDependencyError
 
 #: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
 TIME_SLACK = 1e-3
@@ -155,42 +154,32 @@ def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: i
     return block
 
 
-def open_video(asset: str, product: str = "video-archive", start: TimeLike | None = None,
-               end: TimeLike | None = None, *, sample: str | pd.Timedelta = "500ms",
-               fps: float | None = None, scale: float = 1, grayscale: bool = False,
-               chunks: int | dict[str, int] | None = None,
-               coerce_shape: tuple[int, int] | None = None, on_error: str = "raise",
-               max_frames: int = MAX_FRAMES, token: str | None = None,
-               base_url: str | None = None, **client_options: Any) -> xr.Dataset:
+@document(*CUBE_KEYWORDS)
+def open_video(
+    camera: str | Sequence[str] | None = None, product: str | None = None,
+    start: TimeLike | None = None, end: TimeLike | None = None, *,
+    every: str | pd.Timedelta | None = None, sample: str | pd.Timedelta | None = None,
+    fps: float | None = None, scale: float = 1, grayscale: bool = False,
+    chunks: int | dict[str, int] | None = None, coerce_shape: tuple[int, int] | None = None,
+    on_error: str = "raise", cache: bool = False, max_frames: int = MAX_FRAMES,
+    token: str | None = None, base_url: str | None = None, **client_options: Any,
+) -> xr.Dataset:
     """Open the frames of a camera's video clips as a lazy ``(time, y, x, band)`` cube.
+
+    The keywords are those of every face (:mod:`intake_webcoos.cube.selection`):
+    :func:`~intake_webcoos.open_images` takes the same. The product defaults to
+    ``"video-archive"``; ``start``, ``end`` and ``every`` select clips by their start.
 
     Parameters
     ----------
-    asset, product : str
-        Camera and video product (``"video-archive"``).
-    start, end : str, datetime, Timestamp or datetime64, optional
-        Inclusive UTC bounds on the clips' start times.
-    sample : str or Timedelta
-        Keep one frame per this much clip time (default ``"500ms"``: 2 Hz, as
-        coastal imaging samples its 10-minute bursts); or give ``fps``.
-    scale, grayscale
-        Resample the kept frames to 1, 1/2, 1/4 or 1/8 of their size; one band of
-        luminance instead of RGB.
+    {parameters}
     chunks : int or dict, optional
         Sampled frames per chunk along ``time`` (``{"time": 120}``); chunks never
         span clips. Default: one chunk per clip (1200 frames of a 10-minute clip
         at 2 Hz), so give a size for full-resolution clips.
-    coerce_shape : (ny, nx), optional
-        Crop or zero-pad every frame to this size (after scaling); also spares
-        reading the first clip at opening to learn the frame size.
     on_error : {"raise", "mask"}
         ``"mask"`` turns frames of missing, unreadable or short clips into zeros
         marked False in a boolean ``valid`` coordinate.
-    max_frames : int
-        Without ``start`` or ``end``, refuse more sampled frames than this.
-    token, base_url, **client_options
-        API token and root (default: ``WEBCOOS_API_TOKEN``, ``WEBCOOS_API_URL``)
-        and client settings; clips themselves are read without the token.
 
     Returns
     -------
@@ -201,49 +190,38 @@ def open_video(asset: str, product: str = "video-archive", start: TimeLike | Non
         :class:`EmptyRangeError` (saying why) when no clip is selected.
     """
     _av()
-    if fps is not None and not fps > 0:
-        raise ValueError(f"fps must be positive, not {fps!r}")
-    step = 1 / fps if fps else to_timedelta(sample, "sample").total_seconds()
+    selection = Selection.build("video", camera, product, start, end, every=every,
+                                sample=sample, fps=fps, cache=cache, max_frames=max_frames,
+                                token=token, base_url=base_url, client_options=client_options)
     per_chunk, other_chunks = time_chunks(chunks, default=None)
     options = CubeOptions.from_arguments(scale=scale, grayscale=grayscale,
                                          coerce_shape=coerce_shape, on_error=on_error,
-                                         client_options=client_options)
-    camera, clips = _clips(Client(token, base_url, **client_options), asset, product,
-                           (start, end, max_frames, step), options)
+                                         client_options=dict(selection.client_options))
+    found, product, clips = _clips(selection, options)
     if options.shape is None:  # a few ranged reads of a header (coerce_shape spares them)
         options = _frame_size(clips, options)
-    ds = _clips_cube(clips, camera, product, step, per_chunk, options)
+    assert selection.step is not None
+    ds = _clips_cube(clips, found, product, selection.step, per_chunk, options)
     return ds.chunk(other_chunks) if other_chunks else ds
 
 
-def _clips(client: Client, asset: str, product: str,
-           selection: tuple[TimeLike | None, TimeLike | None, int, float],
-           options: CubeOptions) -> tuple[Any, pd.DataFrame]:
-    """The camera and its clips in ``[start, end]``, each with a duration.
+def _clips(selection: Selection, options: CubeOptions) -> tuple[Any, str, pd.DataFrame]:
+    """The camera, the product and its selected clips, each with a duration.
 
-    ``selection`` is ``(start, end, max_frames, step)`` (step: seconds per sample).
     The API gives a clip's duration "if available"; where it does not, it is read
     from the clip's container header (a few ranged reads, not the whole clip).
     """
-    start, end, max_frames, step = selection
-    camera = client.asset(asset)
-    services = client.services(camera.slug, product)  # a stream only: NoFilesError
-    check_kind(camera.slug, product, "video")
-    check_unbounded(services, start, end, max_frames)  # at least a frame per clip
-    clips = client.elements(camera.slug, product, start, end)
-    if clips.empty:
-        raise EmptyRangeError(f"No {product} clips of {camera.slug} between {start} and "
-                              f"{end}. {clips.attrs.get('why_empty', '')}")
-    check_kind(camera.slug, product, "video", clips["url"].iloc[0])
+    clips, camera, product, services = selection.listing()
     missing = clips["duration"].isna().to_numpy()
     if missing.any():
         clips = clips.copy()
         clips.loc[missing, "duration"] = [
             clip_seconds(url, None if pd.isna(size) else int(size), options)
             for url, size in zip(clips["url"][missing], clips["size"][missing], strict=True)]
-    frames = int(np.ceil(clips["duration"].to_numpy() / step - 1e-9).clip(1).sum())
-    check_unbounded(services, start, end, max_frames, frames)
-    return camera, clips
+    assert selection.step is not None
+    frames = int(np.ceil(clips["duration"].to_numpy() / selection.step - 1e-9).clip(1).sum())
+    selection.check_size(services, frames)
+    return camera, product, clips
 
 
 @dataclass(frozen=True)
@@ -293,8 +271,11 @@ def _frame_size(clips: pd.DataFrame, options: CubeOptions) -> CubeOptions:
     """The options with the cube's frame size, from the first clip's header.
 
     The size is scaled as :func:`_pixels` scales frames; a header without a size
-    falls back to decoding the first frame.
+    falls back to decoding the first frame. With files kept in the cache, the first
+    clip is fetched whole instead (and kept), so opening again fetches nothing.
     """
+    if dict(options.client).get("cache_files"):
+        return learn_shape(clips, options, first_frame)
     first = clips.iloc[0]
     size = None if pd.isna(first["size"]) else int(first["size"])
     try:

@@ -40,6 +40,7 @@ IMAGE_OPTIONS = {
 }
 
 VIDEO_OPTIONS = {
+    "every": (object, None, "keep the first clip of each UTC bin of this width, e.g. '1h'"),
     "sample": (str, "500ms", "keep one frame per this much clip time"),
     "scale": IMAGE_OPTIONS["scale"],
     "grayscale": IMAGE_OPTIONS["grayscale"],
@@ -104,7 +105,7 @@ def _entry(reader: type, asset: Asset, product: Product, metadata: dict[str, Any
         parameters[name] = SimpleUserParameter(dtype, default=default, description=description)
     # The values sit in a nested "options" dict: intake 2 would take a top-level
     # keyword named like a parameter as that parameter's new default instead.
-    kwargs = {"asset": asset.slug, "product": product.slug, "token": TOKEN_TEMPLATE,
+    kwargs = {"camera": asset.slug, "product": product.slug, "token": TOKEN_TEMPLATE,
               "options": {name: f"{{{name}}}" for name in parameters}}
     if base_url:
         kwargs["base_url"] = base_url
@@ -120,11 +121,11 @@ class _Filters:
     bbox: tuple[float, float, float, float] | None = None
     span: tuple[pd.Timestamp, pd.Timestamp] | None = None
     products: tuple[str, ...] = ()
-    assets: tuple[str, ...] = ()
+    cameras: tuple[str, ...] = ()
     include_archived: bool = True
 
     def keeps_asset(self, asset: Asset) -> bool:
-        if (self.assets and asset.slug not in self.assets) \
+        if (self.cameras and asset.slug not in self.cameras) \
                 or (asset.archived and not self.include_archived):
             return False
         if self.bbox is not None and not in_box(asset.latitude, asset.longitude, self.bbox):
@@ -143,7 +144,7 @@ class _Filters:
 def build_catalog(base_url: str | None = None, token: str | None = None, *,
                   search: str | None = None, bbox: Sequence[float] | None = None,
                   start: Any = None, end: Any = None, products: Sequence[str] | None = None,
-                  assets: Sequence[str] | None = None, include_archived: bool = True,
+                  cameras: Sequence[str] | None = None, include_archived: bool = True,
                   groups: bool = True, store_base_url: bool = True,
                   client: Client | None = None) -> Catalog:
     """An intake Catalog of WebCOOS cameras and their products (one API request).
@@ -159,7 +160,7 @@ def build_catalog(base_url: str | None = None, token: str | None = None, *,
         Keep cameras inside this box (edges included).
     start, end : optional
         Keep products whose data overlap this UTC span (from the service statistics).
-    products, assets : list of str, optional
+    products, cameras : list of str, optional
         Keep only these product slugs / camera slugs.
     include_archived : bool
         Keep archived cameras.
@@ -176,7 +177,7 @@ def build_catalog(base_url: str | None = None, token: str | None = None, *,
                           end if end is not None else "2200-01-01")
     bbox = as_box(bbox, "bbox")
     filters = _Filters(tuple(search.lower().split()) if search else (), bbox, span,
-                       tuple(products or ()), tuple(assets or ()), include_archived)
+                       tuple(products or ()), tuple(cameras or ()), include_archived)
     catalog = Catalog(metadata={
         "description": "WebCOOS webcam archive (https://webcoos.org)",
         "citation": "WebCOOS [year(s) of imagery]; SECOORA is acknowledged for leading the "
@@ -213,7 +214,7 @@ def _add_camera(catalog: Catalog, asset: Asset, filters: _Filters, stored_url: s
         added = True
     if added and groups:
         group = WebcoosCatalogReader(
-            WebcoosAPI(stored_url or ""), assets=[asset.slug], groups=False,
+            WebcoosAPI(stored_url or ""), cameras=[asset.slug], groups=False,
             products=list(filters.products) or None,
             metadata={"camera": asset.slug, "label": asset.label})
         _add(catalog, asset.slug, group)

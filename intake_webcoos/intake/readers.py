@@ -25,6 +25,9 @@ from intake.readers import datatypes
 from intake.readers.readers import BaseReader
 
 TOKEN_TEMPLATE = "{env(WEBCOOS_API_TOKEN)}"
+#: The keywords of ``Client.elements`` the elements reader passes to it; the rest
+#: (``cache`` and client options) go to the client.
+ELEMENTS_KEYWORDS = ("start", "end", "ordering", "every", "strict", "refresh")
 
 
 class WebcoosAPI(datatypes.Service):
@@ -77,7 +80,7 @@ class WebcoosCatalogReader(_WebcoosReader):
         Keep products with data between these UTC times.
     products : list of str, optional
         Keep only these product slugs.
-    assets : list of str, optional
+    cameras : list of str, optional
         Keep only these cameras.
     include_archived : bool
         Keep archived cameras (default True).
@@ -91,67 +94,97 @@ class WebcoosCatalogReader(_WebcoosReader):
         # ``func`` names build_catalog, which itself builds entries of these readers:
         # resolved by name here, so neither module imports the other's.
         base_url = data.url if data is not None else url
+        if "assets" in kwargs:  # the filter's name in catalogs saved before 0.1
+            kwargs["cameras"] = kwargs.pop("assets")
         return self._func(base_url=base_url or None, token=self._api_token, **kwargs)
 
 
 class WebcoosElementsReader(_WebcoosReader):
-    """The elements (files) of a camera's product as a DataFrame."""
+    """The elements (files) of a camera's product as a DataFrame.
+
+    Takes the keywords of :meth:`Client.elements
+    <intake_webcoos.api.client.AsyncClient.elements>`, ``cache`` and client options.
+    """
 
     output_instance = "pandas:DataFrame"
     func = "intake_webcoos.api.sync:Client.elements"
 
-    def _read(self, asset: str, product: str, options: dict[str, Any] | None = None,
-              base_url: str | None = None, **overrides: Any):
+    def _read(self, camera: str | None = None, product: str | None = None,
+              options: dict[str, Any] | None = None, base_url: str | None = None,
+              asset: str | None = None, **overrides: Any):
         from intake_webcoos.api.sync import Client
 
         params = _parameters(options, overrides)
-        client = Client(self._api_token, base_url or None)
-        return client.elements(asset, product, params.pop("start", None),
-                               params.pop("end", None), **params)
+        listing = {k: params.pop(k) for k in ELEMENTS_KEYWORDS if k in params}
+        if params.pop("cache", False):
+            params["cache"] = True
+        client = Client(self._api_token, base_url or None, **params)
+        return client.elements(_camera(camera, asset), product, **listing)
 
 
 class WebcoosImagesReader(_WebcoosReader):
-    """A camera's stills as a lazy ``(time, y, x, band)`` xarray Dataset."""
+    """A camera's stills as a lazy ``(time, y, x, band)`` xarray Dataset.
+
+    Takes every keyword of :func:`intake_webcoos.open_images`.
+    """
 
     imports = {"aiohttp", "pandas", "xarray", "dask", "PIL"}
     output_instance = "xarray:Dataset"
     func = "intake_webcoos.cube.stills:open_images"
 
-    def _read(self, asset: str, product: str, options: dict[str, Any] | None = None,
-              base_url: str | None = None, **overrides: Any):
+    def _read(self, camera: Any = None, product: str | None = None,
+              options: dict[str, Any] | None = None, base_url: str | None = None,
+              asset: str | None = None, **overrides: Any):
         from intake_webcoos.cube.stills import open_images
 
-        return open_images(asset, product, token=self._api_token, base_url=base_url or None,
-                           **_parameters(options, overrides))
+        return open_images(_camera(camera, asset), product, token=self._api_token,
+                           base_url=base_url or None, **_parameters(options, overrides))
 
 
 class WebcoosVideoReader(_WebcoosReader):
-    """Frames sampled from a camera's video clips as a lazy xarray Dataset."""
+    """Frames sampled from a camera's video clips as a lazy xarray Dataset.
+
+    Takes every keyword of :func:`intake_webcoos.open_video`.
+    """
 
     imports = {"aiohttp", "pandas", "xarray", "dask", "av"}
     output_instance = "xarray:Dataset"
     func = "intake_webcoos.cube.video:open_video"
 
-    def _read(self, asset: str, product: str, options: dict[str, Any] | None = None,
-              base_url: str | None = None, **overrides: Any):
+    def _read(self, camera: Any = None, product: str | None = None,
+              options: dict[str, Any] | None = None, base_url: str | None = None,
+              asset: str | None = None, **overrides: Any):
         from intake_webcoos.cube.video import open_video
 
-        return open_video(asset, product, token=self._api_token, base_url=base_url or None,
-                          **_parameters(options, overrides))
+        return open_video(_camera(camera, asset), product, token=self._api_token,
+                          base_url=base_url or None, **_parameters(options, overrides))
 
 
 class WebcoosResultsReader(_WebcoosReader):
-    """Detection results (JSON/JSONL files) as a DataFrame, one row per detection."""
+    """Detection results (JSON/JSONL files) as a DataFrame, one row per detection.
+
+    Takes every keyword of :func:`intake_webcoos.read_results`.
+    """
 
     output_instance = "pandas:DataFrame"
     func = "intake_webcoos.cube.results:read_results"
 
-    def _read(self, asset: str, product: str, options: dict[str, Any] | None = None,
-              base_url: str | None = None, **overrides: Any):
+    def _read(self, camera: Any = None, product: str | None = None,
+              options: dict[str, Any] | None = None, base_url: str | None = None,
+              asset: str | None = None, **overrides: Any):
         from intake_webcoos.cube.results import read_results
 
-        return read_results(asset, product, token=self._api_token, base_url=base_url or None,
-                            **_parameters(options, overrides))
+        return read_results(_camera(camera, asset), product, token=self._api_token,
+                            base_url=base_url or None, **_parameters(options, overrides))
+
+
+def _camera(camera: Any, asset: str | None) -> Any:
+    """The camera, given as ``camera=``, or as ``asset=`` by catalogs saved before 0.1.
+
+    Saved entries (the catalogs users wrote with ``to_yaml_file``) carry ``asset:``
+    in their kwargs; new ones are written with ``camera:``.
+    """
+    return asset if camera is None else camera
 
 
 def _parameters(options: dict[str, Any] | None, overrides: dict[str, Any]) -> dict[str, Any]:

@@ -41,23 +41,28 @@ class _Source(DataSource):
 class WebcoosImagesSource(_Source):
     """A camera's stills as a lazy xarray Dataset (v1 ``xarray`` container).
 
-    Parameters are those of :func:`intake_webcoos.open_images`.
+    Parameters are those of :func:`intake_webcoos.open_images` (``asset`` is the
+    camera's name in catalogs saved before 0.1: kept for them).
     """
 
     name = "webcoos_images"
     container = "xarray"
     partition_access = True
 
-    def __init__(self, asset: str, product: str, start: Any = None, end: Any = None,
-                 every: Any = None, scale: float = 1, grayscale: bool = False,
-                 chunks: Any = None, coerce_shape: Any = None, on_error: str = "raise",
+    def __init__(self, camera: str | None = None, product: str | None = None,
+                 start: Any = None, end: Any = None, every: Any = None, scale: float = 1,
+                 grayscale: bool = False, chunks: Any = None, coerce_shape: Any = None,
+                 on_error: str = "raise", cache: bool = False, max_frames: int | None = None,
                  base_url: str | None = None, token: str | None = None,
-                 metadata: dict | None = None) -> None:
+                 metadata: dict | None = None, asset: str | None = None,
+                 **client_options: Any) -> None:
         options = {"start": start, "end": end, "every": every, "scale": scale,
                    "grayscale": grayscale, "chunks": chunks, "coerce_shape": coerce_shape,
-                   "on_error": on_error}
-        super().__init__(WebcoosImagesReader(asset=asset, product=product, options=options,
-                                             base_url=base_url, token=token), metadata)
+                   "on_error": on_error, "cache": cache, "max_frames": max_frames,
+                   **client_options}
+        super().__init__(WebcoosImagesReader(camera=camera, product=product, asset=asset,
+                                             options=options, base_url=base_url, token=token),
+                         metadata)
 
     def _get_schema(self) -> Schema:
         ds = self._load()
@@ -90,12 +95,16 @@ class WebcoosElementsSource(_Source):
     name = "webcoos_elements"
     container = "dataframe"
 
-    def __init__(self, asset: str, product: str, start: Any = None, end: Any = None,
-                 every: Any = None, base_url: str | None = None, token: str | None = None,
-                 metadata: dict | None = None) -> None:
-        options = {"start": start, "end": end, "every": every}
-        super().__init__(WebcoosElementsReader(asset=asset, product=product, options=options,
-                                               base_url=base_url, token=token), metadata)
+    def __init__(self, camera: str | None = None, product: str | None = None,
+                 start: Any = None, end: Any = None, every: Any = None, cache: bool = False,
+                 base_url: str | None = None, token: str | None = None,
+                 metadata: dict | None = None, asset: str | None = None,
+                 **client_options: Any) -> None:
+        options = {"start": start, "end": end, "every": every, "cache": cache,
+                   **client_options}
+        super().__init__(WebcoosElementsReader(camera=camera, product=product, asset=asset,
+                                               options=options, base_url=base_url,
+                                               token=token), metadata)
 
     def _get_schema(self) -> Schema:
         frame = self._load()
@@ -125,10 +134,10 @@ class WebcoosCatalogSource(V1Catalog):
 
     def __init__(self, base_url: str | None = None, token: str | None = None,
                  search: str | None = None, bbox: Any = None, start: Any = None, end: Any = None,
-                 products: Any = None, assets: Any = None, include_archived: bool = True,
+                 products: Any = None, cameras: Any = None, include_archived: bool = True,
                  **kwargs: Any) -> None:
         self._filters = {"search": search, "bbox": bbox, "start": start, "end": end,
-                         "products": products, "assets": assets,
+                         "products": products, "cameras": cameras,
                          "include_archived": include_archived}
         self._base_url = base_url
         self._api_token = token
@@ -148,7 +157,7 @@ class WebcoosCatalogSource(V1Catalog):
                 driver = "webcoos_elements"
             elif driver == "webcoos_elements" and not name.endswith("/elements"):
                 continue  # video and results have no v1 driver; their listings do
-            args = {"asset": kwargs["asset"], "product": kwargs["product"],
+            args = {"camera": kwargs["camera"], "product": kwargs["product"],
                     "base_url": self._base_url}
             args.update({k: v.default for k, v in description.user_parameters.items()})
             self._entries[name] = LocalCatalogEntry(

@@ -1,22 +1,28 @@
-"""Element listings and the newest element: the WebCOOS calls that read ``/elements/``.
+"""Listing elements: the WebCOOS calls that read ``/elements/``.
 
-:class:`Listings` is the part of :class:`~intake_webcoos.api.client.AsyncClient`
-that lists elements: windows from :mod:`~intake_webcoos.api.windows`, pages from
-:mod:`~intake_webcoos.api.pagination`, days kept in the cache once settled.
+:class:`ElementLister` lists a camera's product by windows from
+:mod:`~intake_webcoos.api.windows`, pages from :mod:`~intake_webcoos.api.pagination`,
+days kept in the cache once settled, and finds the newest element.
+:class:`~intake_webcoos.api.client.AsyncClient` holds one and delegates its
+``elements``, ``iter_elements`` and ``latest`` to it (their docstrings are there).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 import pandas as pd
 from yarl import URL
 
 from intake_webcoos.api.bodies import gc_paused
+from intake_webcoos.api.cache import ClientCache
+from intake_webcoos.api.config import Settings
 from intake_webcoos.api.elements import Element
+from intake_webcoos.api.http import Transport
+from intake_webcoos.api.inventory import Inventories
 from intake_webcoos.api.models import Asset, Product, Service
 from intake_webcoos.api.pagination import (
     WindowListing,
@@ -37,43 +43,49 @@ from intake_webcoos.api.windows import (
     extent,
     tail,
 )
-from intake_webcoos.errors import NotFoundError, ResponseFormatError
+from intake_webcoos.errors import InvalidArgumentError, NotFoundError, ResponseFormatError
 
-if TYPE_CHECKING:
-    from intake_webcoos.api.cache import ClientCache
-    from intake_webcoos.api.config import Settings
-    from intake_webcoos.api.http import Transport
-    from intake_webcoos.api.inventory import Inventories
+#: ``resolve(camera, product)``: the camera, its product and that product's S3 services.
+Resolver = Callable[[Any, Any], Awaitable[tuple[Asset, Product, list[Service]]]]
 
 
-class Listings:
-    """Listing elements: mixed into :class:`~intake_webcoos.api.client.AsyncClient`."""
+class ElementLister:
+    """Lists the elements of cameras' products, and finds the newest.
 
-    settings: Settings
-    transport: Transport
-    cache: ClientCache
-    _inventories: Inventories
-    _api_url: Callable[[str], URL]
-    #: ``_resolve(asset, product)``: the camera, its product and its S3 services.
-    _resolve: Callable[..., Awaitable[tuple[Asset, Product, list[Service]]]]
+    Parameters
+    ----------
+    settings : Settings
+        Page size, concurrency, page limit, late uploads.
+    transport : Transport
+        How the API is asked.
+    cache : ClientCache
+        Where settled days are kept.
+    inventories : Inventories
+        Which days are known to be empty (not listed).
+    url : callable
+        The API URL of a path relative to the API root (``"elements/"``).
+    resolve : callable
+        ``await resolve(camera, product)``: the camera's :class:`Asset`, the
+        :class:`Product` and its S3 services (raising the client's lookup errors).
+    """
 
-    async def latest(self, asset: str | Asset, product: str | Product) -> Element:
-        """The newest element of a camera's product.
+    def __init__(self, settings: Settings, transport: Transport, cache: ClientCache,
+                 inventories: Inventories, url: Callable[[str], URL],
+                 resolve: Resolver) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.cache = cache
+        self.inventories = inventories
+        self.url = url
+        self.resolve = resolve
 
-        Asks the route production clients use (``/assets/{slug}/elements/latest/
-        {image|video}/``); when it answers with another product's element, or not
-        at all, lists the newest elements near the end of the service's extent.
-
-        Raises
-        ------
-        NotFoundError
-            The service reports no elements.
-        """
-        found, prod, services = await self._resolve(asset, product)
+    async def latest(self, camera: str | Asset, product: str | Product) -> Element:
+        """See :meth:`AsyncClient.latest <intake_webcoos.api.client.AsyncClient.latest>`."""
+        found, prod, services = await self.resolve(camera, product)
         if prod.kind in ("image", "video"):
             try:
                 payload = await self.transport.get_json(
-                    self._api_url(f"assets/{found.slug}/elements/latest/{prod.kind}/"))
+                    self.url(f"assets/{found.slug}/elements/latest/{prod.kind}/"))
                 element = Element.from_json(payload, where="latest")
             except (NotFoundError, ResponseFormatError):
                 element = None
@@ -98,25 +110,15 @@ class Listings:
         return max(listing.elements, key=lambda e: e.time, default=None)
 
     async def iter_elements(
-        self, asset: str | Asset, product: str | Product, start: TimeLike | None = None,
+        self, camera: str | Asset, product: str | Product, start: TimeLike | None = None,
         end: TimeLike | None = None, *, ordering: str = "starting", strict: bool = False,
         refresh: bool = False,
     ) -> AsyncIterator[WindowListing]:
-        """Yield the listing of each window (at most a UTC day) as it completes.
-
-        Windows are clipped to the service's extent and made lazily; a bounded
-        number is listed at once.  Each is checked against the count the server
-        gave before it is yielded.
-
-        Raises
-        ------
-        IncompleteListingError
-            A window's pages did not add up to the server's count, even after
-            listing it again.
-        """
+        """See :meth:`AsyncClient.iter_elements`."""
         if ordering not in ("starting", "-starting"):
-            raise ValueError(f"ordering must be 'starting' or '-starting', not {ordering!r}")
-        found, _, services = await self._resolve(asset, product)
+            raise InvalidArgumentError(f"ordering must be 'starting' or '-starting', not "
+                                       f"{ordering!r}")
+        found, _, services = await self.resolve(camera, product)
         lo, hi = _bounds(start, end)
         windows = self._windows(found, services, lo, hi, ordering == "-starting")
         async for listing in bounded(lambda w: self._list(w, ordering, strict, refresh),
@@ -129,7 +131,7 @@ class Listings:
         now = pd.Timestamp.now(tz="UTC")
         for service in services:
             span = clip(service, start, end)
-            empty = self._inventories.empty_days(service)
+            empty = self.inventories.empty_days(service)
             days = day_windows(service, *span, newest_first=newest_first,
                                empty_days=empty) if span else iter(())
             after = tail(service, start, end, now, asset.disposition)
@@ -144,7 +146,7 @@ class Listings:
             rows = await self._rows(window, ordering, refresh)
             return parse_window(rows, window, strict=strict)
         whole = WindowListing(window)
-        if await count(self.transport.get_json, self._api_url("elements/"), window):
+        if await count(self.transport.get_json, self.url("elements/"), window):
             last = window.stop - MICROSECOND
             for day in day_windows(window.service, window.start, last,
                                    newest_first=ordering == "-starting"):
@@ -164,7 +166,7 @@ class Listings:
             if kept is not None:
                 with gc_paused():
                     return orjson.loads(kept)
-        rows = await window_rows(self.transport.get_json, self._api_url("elements/"), window,
+        rows = await window_rows(self.transport.get_json, self.url("elements/"), window,
                                  self.settings.page_size, ordering=ordering,
                                  max_pages=self.settings.max_pages)
         if settled:
@@ -173,41 +175,13 @@ class Listings:
         return rows
 
     async def elements(
-        self, asset: str | Asset, product: str | Product, start: TimeLike | None = None,
+        self, camera: str | Asset, product: str | Product, start: TimeLike | None = None,
         end: TimeLike | None = None, *, ordering: str = "starting",
         every: str | pd.Timedelta | None = None, strict: bool = False, refresh: bool = False,
     ) -> pd.DataFrame:
-        """The elements of a camera's product with ``start <= time <= end`` as a DataFrame.
-
-        Parameters
-        ----------
-        asset : str
-            Camera slug or label.
-        product : str
-            Product slug, e.g. ``"one-minute-stills"``.
-        start, end : str, datetime, Timestamp or datetime64, optional
-            Inclusive bounds; naive means UTC. Default: the service's first and
-            last element.
-        ordering : {"starting", "-starting"}
-            Oldest first (default) or newest first.
-        every : str or Timedelta, optional
-            Keep only the first element of each UTC bin of this width (``"10min"``).
-        strict : bool
-            Raise :class:`ResponseFormatError` on a malformed record instead of
-            skipping it with a :class:`MalformedRecordsWarning`.
-        refresh : bool
-            Ask the API for every day, even those kept in the cache.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``time, end, asset, product, service, filename, url, path,
-            size, duration, uuid``: times ``datetime64[ns, UTC]``, ``size``
-            nullable ``Int64``, ``duration`` float seconds (NaN for stills).
-            ``frame.attrs["skipped_records"]`` names each malformed record skipped.
-        """
+        """See :meth:`AsyncClient.elements`."""
         step = to_timedelta(every) if every is not None else None
-        found, prod, services = await self._resolve(asset, product)
+        found, prod, services = await self.resolve(camera, product)
         rows: list[tuple[str, Element]] = []
         skipped: dict[Any, dict[str, Any]] = {}
         async for listing in self.iter_elements(found, prod, start, end, ordering=ordering,
