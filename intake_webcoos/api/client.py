@@ -36,6 +36,7 @@ from intake_webcoos.errors import (
     ResponseFormatError,
     UnknownAssetError,
     UnknownProductError,
+    one_of,
 )
 
 logger = logging.getLogger("intake_webcoos.api")
@@ -297,8 +298,7 @@ class AsyncClient:
         SlowServiceError
             No inventory came within ``inventory_timeout`` seconds.
         """
-        if freq not in INVENTORY_FREQUENCIES:
-            raise ValueError(f"freq must be one of {INVENTORY_FREQUENCIES}, not {freq!r}")
+        one_of("freq", freq, INVENTORY_FREQUENCIES)
         frames = []
         for service in await self.services(camera, product):
             bins = await self._inventories.get(service, wait, refresh=refresh)

@@ -7,9 +7,9 @@ vary (see :mod:`intake_webcoos.api.fields`).  All times are timezone-aware
 ``where``: the position of ``obj`` inside a larger payload (e.g.
 ``"results[17]"``), only used to name fields in errors.
 
-The records of listings (:class:`Element`, :class:`Page`) and inventories
-(:class:`InventoryBin`) live in :mod:`~intake_webcoos.api.elements` and
-:mod:`~intake_webcoos.api.inventory` and are importable from here too.
+The records of listings (:class:`~intake_webcoos.api.elements.Element`,
+:class:`~intake_webcoos.api.elements.Page`) and of inventories
+(:class:`~intake_webcoos.api.inventory.InventoryBin`) live in their own modules.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from datetime import datetime
 from math import isfinite
 from typing import Any
 
-from intake_webcoos.api.elements import Element, Page
 from intake_webcoos.api.fields import (
     as_object,
     bad_field,
@@ -34,19 +33,14 @@ from intake_webcoos.api.fields import (
     opt_text,
     parse_api_time,
 )
-from intake_webcoos.api.inventory import InventoryBin, parse_inventory
 
 __all__ = [
     "Asset",
-    "Element",
     "ElementStats",
     "Feed",
-    "InventoryBin",
-    "Page",
     "Product",
     "Service",
     "parse_api_time",
-    "parse_inventory",
     "product_kind",
     "time_span",
 ]
