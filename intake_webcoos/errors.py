@@ -39,6 +39,7 @@ __all__ = [
     "FrameShapeError",
     "GeometryError",
     "IncompleteListingError",
+    "InterpreterExitError",
     "InvalidArgumentError",
     "InvalidLocationError",
     "InvalidTimeError",
@@ -223,6 +224,10 @@ class NotAFileError(WebcoosError, IsADirectoryError):
 
 class BlockingCallError(WebcoosError, RuntimeError):
     """A blocking call was made on the event loop it would wait for (it would hang)."""
+
+
+class InterpreterExitError(WebcoosError, RuntimeError):
+    """A blocking call in a worker thread gave up: the main thread has ended (Ctrl-C)."""
 
 
 class InvalidTimeError(WebcoosError, ValueError):

@@ -11,7 +11,6 @@ import os
 import pytest
 
 from intake_webcoos import Client, open_images
-from intake_webcoos.cube.fetch import forget_fetched_ahead
 from intake_webcoos.server import StandIn
 
 from .helpers import CAMERA, HOUR, STILLS, TOKEN
@@ -36,14 +35,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if "live" not in item.keywords]
-
-
-@pytest.fixture(autouse=True)
-def _files_fetched_ahead_stay_with_their_test():
-    """Stand-ins come and go on reused ports, so one URL may name another file in the next
-    test: files fetched ahead (and never claimed) are not carried over."""
-    yield
-    forget_fetched_ahead()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from intake_webcoos import Client, open_images
-from intake_webcoos.api.sync import run
+from intake_webcoos.api.bridge import run
 from intake_webcoos.cli.download import download
 from intake_webcoos.errors import ResponseFormatError, ServerError, TruncatedDownloadError
 from intake_webcoos.fs.filesystem import WebcoosFile, WebcoosFileSystem

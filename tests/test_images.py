@@ -234,9 +234,9 @@ def test_distributed_timex(standin, stills_hour, monkeypatch):
 
 
 def _file_clients() -> int:
-    from intake_webcoos.cube import fetch as decode
+    from intake_webcoos.fs import elements
 
-    return len(decode._clients)
+    return len(elements._instances)
 
 
 @pytest.mark.parametrize(("shape", "bands", "frames"), [

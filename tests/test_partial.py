@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 
 from intake_webcoos import Client
-from intake_webcoos.api.sync import run
+from intake_webcoos.api.bridge import run
 from intake_webcoos.errors import TruncatedDownloadError
 
 from .helpers import TOKEN, OtherServer

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from intake_webcoos import AsyncClient, Client
-from intake_webcoos.api.sync import mirrored_methods
+from intake_webcoos.api.sync import blocking_methods, mirrored_methods
 
 from .helpers import CAMERA, MINUTES, STILLS, TOKEN, fresh_python, url_of
 
@@ -83,3 +83,9 @@ def test_pickled_client_reads_the_token_in_another_process(standin):
     code = ("import pickle, sys; c = pickle.loads(sys.stdin.buffer.read()); "
             "print(c.me()['username'])")
     assert fresh_python(code, stdin=blob, WEBCOOS_API_TOKEN=TOKEN).strip() == "standin"
+
+
+def test_the_client_declares_one_blocking_method_per_public_coroutine():
+    """Declared on the class (IDEs and type checkers see them), with no drift either way."""
+    assert blocking_methods(Client) == sorted(mirrored_methods())
+    assert set(mirrored_methods()) <= set(vars(Client))

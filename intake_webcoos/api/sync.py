@@ -1,70 +1,20 @@
 """The synchronous :class:`Client`: :class:`~intake_webcoos.api.client.AsyncClient`, made blocking.
 
-Every public coroutine method of the async client is mirrored here by one
-generic wrapper (same name, signature, docstring and return value) that runs it
-on fsspec's IO loop, the loop the ``webcoos://`` filesystem also uses, so both
-share one connection pool.  Nothing is retyped, so the two cannot drift.
-
-:func:`run` is how every blocking call of the package waits for the IO loop:
-Ctrl-C (``KeyboardInterrupt``) cancels the work on the loop, and waits a moment
-for its clean-up (temporary files, connections), instead of leaving it running.
+Every public coroutine method of the async client is declared here as a class
+attribute made by :func:`~intake_webcoos.api.bridge.blocking` (same name,
+signature, docstring and return value), which runs it on fsspec's IO loop, the
+loop the ``webcoos://`` filesystem also uses, so both share one connection pool.
+Nothing is retyped, and a test checks that the two list the same methods.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import functools
 import inspect
-import threading
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-import fsspec.asyn
-
+from intake_webcoos.api.bridge import blocking
 from intake_webcoos.api.client import AsyncClient
 from intake_webcoos.api.config import Settings
-
-_T = TypeVar("_T")
-#: Seconds an interrupted call waits for its work on the loop to be cancelled and cleaned up.
-CANCEL_GRACE = 5.0
-
-
-def run(func: Callable[..., Awaitable[_T]], *args: Any, **kwargs: Any) -> _T:
-    """``await func(*args, **kwargs)`` on fsspec's IO loop, from a thread outside it.
-
-    Raises
-    ------
-    KeyboardInterrupt
-        After the work on the loop was cancelled and its clean-up ran (or
-        :data:`CANCEL_GRACE` seconds passed).
-    """
-    loop = fsspec.asyn.get_loop()
-    try:
-        inside = asyncio.get_running_loop() is loop
-    except RuntimeError:
-        inside = False
-    if inside:
-        raise NotImplementedError("a blocking call cannot run on the IO loop it waits for")
-    finished = threading.Event()
-
-    async def guarded() -> _T:
-        try:
-            return await func(*args, **kwargs)
-        finally:
-            finished.set()
-
-    future = asyncio.run_coroutine_threadsafe(guarded(), loop)
-    try:
-        while True:  # short waits, so that Ctrl-C is seen on every platform
-            try:
-                return future.result(timeout=0.25)
-            except concurrent.futures.TimeoutError:
-                continue
-    except KeyboardInterrupt:
-        loop.call_soon_threadsafe(future.cancel)
-        finished.wait(CANCEL_GRACE)
-        raise
 
 
 def mirrored_methods(cls: type = AsyncClient) -> list[str]:
@@ -73,13 +23,9 @@ def mirrored_methods(cls: type = AsyncClient) -> list[str]:
             if not name.startswith("_")]
 
 
-def _blocking(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def call(self: Client, *args: Any, **kwargs: Any) -> Any:
-        return run(getattr(self.aclient, name), *args, **kwargs)
-
-    return call
-
+def blocking_methods(cls: type) -> list[str]:
+    """Names of the methods of ``cls`` made by :func:`~intake_webcoos.api.bridge.blocking`."""
+    return sorted(name for name in dir(cls) if getattr(getattr(cls, name), "__blocking__", False))
 
 class Client:
     """Synchronous client of the WebCOOS data API.
@@ -135,7 +81,20 @@ class Client:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    # One line per public coroutine method of AsyncClient (tests/test_sync.py checks the set).
+    asset = blocking(AsyncClient.asset, via="aclient")
+    assets = blocking(AsyncClient.assets, via="aclient")
+    cameras = blocking(AsyncClient.cameras, via="aclient")
+    close = blocking(AsyncClient.close, via="aclient")
+    download = blocking(AsyncClient.download, via="aclient")
+    elements = blocking(AsyncClient.elements, via="aclient")
+    fetch = blocking(AsyncClient.fetch, via="aclient")
+    inventory = blocking(AsyncClient.inventory, via="aclient")
+    latest = blocking(AsyncClient.latest, via="aclient")
+    me = blocking(AsyncClient.me, via="aclient")
+    product = blocking(AsyncClient.product, via="aclient")
+    products = blocking(AsyncClient.products, via="aclient")
+    services = blocking(AsyncClient.services, via="aclient")
 
-for _name in mirrored_methods():
-    setattr(Client, _name, _blocking(_name, getattr(AsyncClient, _name)))
-del _name
+
+__all__ = ["Client", "blocking_methods", "mirrored_methods"]

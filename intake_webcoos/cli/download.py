@@ -36,8 +36,8 @@ from typing import Any
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from intake_webcoos.api.bridge import run
 from intake_webcoos.api.client import AsyncClient
-from intake_webcoos.api.sync import run
 from intake_webcoos.errors import FolderLockError, WebcoosError
 from intake_webcoos.paths import distinct_name, local_path, product_folder, safe_name
 

@@ -27,7 +27,6 @@ from intake_webcoos.api.models import Asset, Service
 from intake_webcoos.api.times import TimeLike, to_utc
 from intake_webcoos.api.windows import extent
 from intake_webcoos.cube.decode import check_scale, decode_image
-from intake_webcoos.cube.fetch import ClientOptions, fetch_batch, listed_sizes
 from intake_webcoos.errors import (
     FrameError,
     FrameShapeError,
@@ -36,6 +35,7 @@ from intake_webcoos.errors import (
     WebcoosError,
     one_of,
 )
+from intake_webcoos.fs.elements import ClientOptions, fetch_batch, listed_sizes
 
 CITATION = (
     "WebCOOS {years}. Imagery from the {label} camera ({slug}) of the Web Camera "

@@ -31,15 +31,16 @@ from intake_webcoos.cube.contract import (
     learn_shape,
     time_chunks,
 )
-from intake_webcoos.cube.fetch import NO_SIDE, Side, fetch_each, listed_sizes
 from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
+from intake_webcoos.fs.elements import listed_sizes
+from intake_webcoos.fs.prefetch import Prefetcher
 
 #: Bytes of pixels a chunk holds by default (see :func:`frames_per_chunk`): tasks
 #: long enough that scheduling costs nothing beside decoding, and a few chunks per
 #: thread in memory at once.
 CHUNK_BYTES = 64 * 2**20
-#: Files of the chunks on each side of a chunk its task may start fetching: enough
-#: in flight that the next chunk's files have arrived when it starts.
+#: Files of the chunks beyond a chunk its task may start fetching: enough in flight
+#: that the next chunk's files have arrived when it starts.
 AHEAD = 32
 
 
@@ -104,19 +105,22 @@ def frames_per_chunk(options: CubeOptions) -> int:
 
 
 def load_chunk(urls: tuple[str, ...], sizes: tuple[int | None, ...], options: CubeOptions,
-               before: Side = NO_SIDE, after: Side = NO_SIDE) -> tuple[np.ndarray, np.ndarray]:
+               prefetcher: Prefetcher | None = None, index: int = 0
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Frames ``urls`` as a ``(time, y, x, band)`` block, and their validity.
 
     The files are fetched concurrently and each is decoded as soon as it has
-    arrived, straight into the block; the files of the chunks ``before`` and
-    ``after`` this one may be started meanwhile
-    (:func:`~intake_webcoos.cube.fetch.fetch_each`).
+    arrived, straight into the block.  They are claimed from the cube's
+    ``prefetcher`` as its chunk ``index``, which may have started them already
+    and starts the next chunks' files meanwhile
+    (:class:`~intake_webcoos.fs.prefetch.Prefetcher`).
     """
     assert options.shape is not None
+    prefetcher = prefetcher or Prefetcher((), options.client)
     frames = np.empty((len(urls), *options.shape, options.bands), dtype=np.uint8)
     valid = np.ones(len(urls), dtype=bool)
     # Closed here, not by the collector: an error leaves no fetch running on.
-    with contextlib.closing(fetch_each(urls, options.client, sizes, before, after)) as fetched:
+    with contextlib.closing(prefetcher.files(index, urls, sizes)) as fetched:
         for i, (data, url) in enumerate(zip(fetched, urls, strict=True)):
             frame = decode_fetched(data, url, options, functools.partial(decode_still,
                                                                          out=frames[i]))
@@ -128,26 +132,15 @@ def load_chunk(urls: tuple[str, ...], sizes: tuple[int | None, ...], options: Cu
     return frames, valid
 
 
-def _side(parts: list[Side], c: int, step: int) -> Side:
-    """The files of the chunks from ``c + step`` on, nearest first, up to :data:`AHEAD`."""
-    urls: list[str] = []
-    sizes: list[int | None] = []
-    i = c + step
-    while 0 <= i < len(parts) and len(urls) < AHEAD:
-        urls.extend(parts[i][0])
-        sizes.extend(parts[i][1])
-        i += step
-    return tuple(urls), tuple(sizes)
-
-
 def _cube(listing: pd.DataFrame, camera: Asset, product: str, options: CubeOptions,
           chunks: int | dict[str, int] | None) -> xr.Dataset:
     per_chunk, other_chunks = time_chunks(chunks, default=frames_per_chunk(options))
     assert per_chunk is not None
     urls, sizes = tuple(listing["url"]), listed_sizes(listing)
-    firsts = range(0, len(urls), per_chunk)
-    parts = [(urls[i:i + per_chunk], sizes[i:i + per_chunk]) for i in firsts]
-    blocks = [((load_chunk, *part, options, _side(parts, c, -1), _side(parts, c, 1)),
-               len(part[0])) for c, part in enumerate(parts)]
+    parts = [(urls[i:i + per_chunk], sizes[i:i + per_chunk])
+             for i in range(0, len(urls), per_chunk)]
+    prefetcher = Prefetcher(parts, options.client, ahead=AHEAD)  # shared by the cube's tasks
+    blocks = [((load_chunk, *part, options, prefetcher, c), len(part[0]))
+              for c, part in enumerate(parts)]
     ds = assemble_cube({}, blocks, listing, camera, product, options)
     return ds.chunk(other_chunks) if other_chunks else ds

@@ -33,9 +33,9 @@ from intake_webcoos.cube.contract import (
     learn_shape,
     time_chunks,
 )
-from intake_webcoos.cube.fetch import RangedFile, fetch_batch
 from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
 from intake_webcoos.errors import FrameDecodeError, MissingDependencyError
+from intake_webcoos.fs.elements import element_files, fetch_batch
 
 #: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
 TIME_SLACK = 1e-3
@@ -126,7 +126,7 @@ def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: i
     Parameters
     ----------
     fetched : list
-        ``[bytes or exception]``, what :func:`~intake_webcoos.cube.decode.fetch_batch`
+        ``[bytes or exception]``, what :func:`~intake_webcoos.fs.elements.fetch_batch`
         returned for the clip.
     url : str
         The clip's URL (for messages).
@@ -240,13 +240,11 @@ def read_header(url: str, size: int | None, options: CubeOptions) -> ClipHeader:
     real archive) is fetched only when the API gives no size to range over.
     """
     av = _av()
-    if size is None:
-        (data,) = fetch_batch((url,), options.client)  # no size: bounded by max_file_bytes
-        source: Any = io.BytesIO(data if isinstance(data, bytes) else b"")
-    else:
-        source = RangedFile(url, size, options.client)
     try:
-        with av.open(source) as container:
+        # No size: the clip is fetched once, whole (bounded by max_file_bytes).
+        with element_files(options.client).open(url, size, block_size=2**18,
+                                                cache_type="blockcache") as source, \
+                av.open(source) as container:
             stream = container.streams.video[0]
             seconds = None
             if stream.duration is not None:

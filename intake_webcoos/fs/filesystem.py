@@ -17,11 +17,12 @@ from contextvars import ContextVar
 from typing import Any
 
 import pandas as pd
-from fsspec.asyn import AsyncFileSystem, sync
+from fsspec.asyn import AsyncFileSystem
 from fsspec.callbacks import DEFAULT_CALLBACK
-from fsspec.spec import make_instance
+from fsspec.spec import AbstractFileSystem, make_instance
 
 from intake_webcoos import paths
+from intake_webcoos.api.bridge import blocking, run
 from intake_webcoos.api.client import AsyncClient
 from intake_webcoos.api.elements import Element
 from intake_webcoos.api.models import Asset
@@ -312,12 +313,11 @@ class WebcoosFileSystem(AsyncFileSystem):
         info = await self._file(path)
         size = info["size"]
         if (start is not None and start < 0) or (end is not None and end < 0):
-            if size is None:
-                size = len(await self.aclient.fetch(info["url"]))
-            start = size + start if start is not None and start < 0 else start
+            if size is None:  # rare: fetched once, whole, and cut here
+                return (await self.aclient.fetch(info["url"]))[start:end]
+            start = max(size + start, 0) if start is not None and start < 0 else start
             end = size + end if end is not None and end < 0 else end
-            start = max(start, 0) if start is not None else None
-        data = await self.aclient.fetch(info["url"], start, end, size=info["size"])
+        data = await self.aclient.fetch(info["url"], start, end, size=size)
         if start is None and end is None and size is not None and len(data) != size:
             raise TruncatedDownloadError(
                 f"{paths.archive_url(info['name'])} arrived with {len(data)} bytes; the "
@@ -347,8 +347,8 @@ class WebcoosFileSystem(AsyncFileSystem):
         if info["type"] == "directory":  # recursive get lists folders too
             os.makedirs(lpath, exist_ok=True)
             return
-        await self.aclient.transport.download(info["url"], lpath, size=info["size"],
-                                              callback=callback)
+        # Through the client: with cache_files, a kept file costs no request.
+        await self.aclient.download(info["url"], lpath, size=info["size"], callback=callback)
 
     async def _file(self, path: str) -> dict[str, Any]:
         info = await self._info(path)
@@ -377,7 +377,40 @@ class WebcoosFileSystem(AsyncFileSystem):
         return hashlib.sha256(f"{info['uuid']}:{info['size']}".encode()).hexdigest()
 
     def _file_sync(self, path: str) -> dict[str, Any]:
-        return sync(self.loop, self._file, path)
+        return run(self._file, path, loop=self.loop)
+
+    # -- the blocking faces: each through the one bridge (Ctrl-C cancels the work) ----
+    ls = blocking(_ls, doc=AbstractFileSystem.ls.__doc__)
+    info = blocking(_info, doc=AbstractFileSystem.info.__doc__)
+    cat_file = blocking(_cat_file, doc=AbstractFileSystem.cat_file.__doc__)
+    cat = blocking(AsyncFileSystem._cat, doc=AbstractFileSystem.cat.__doc__)
+    cat_ranges = blocking(AsyncFileSystem._cat_ranges, doc=AbstractFileSystem.cat_ranges.__doc__)
+    get_file = blocking(_get_file, doc=AbstractFileSystem.get_file.__doc__)
+    get = blocking(_get, doc=AbstractFileSystem.get.__doc__)
+    find = blocking(AsyncFileSystem._find, doc=AbstractFileSystem.find.__doc__)
+    glob = blocking(_glob, doc=AbstractFileSystem.glob.__doc__)
+    du = blocking(_du, doc=AbstractFileSystem.du.__doc__)
+    exists = blocking(AsyncFileSystem._exists, doc=AbstractFileSystem.exists.__doc__)
+    isdir = blocking(AsyncFileSystem._isdir, doc=AbstractFileSystem.isdir.__doc__)
+    isfile = blocking(AsyncFileSystem._isfile, doc=AbstractFileSystem.isfile.__doc__)
+    size = blocking(AsyncFileSystem._size, doc=AbstractFileSystem.size.__doc__)
+    sizes = blocking(AsyncFileSystem._sizes, doc=AbstractFileSystem.sizes.__doc__)
+    expand_path = blocking(AsyncFileSystem._expand_path,
+                           doc=AbstractFileSystem.expand_path.__doc__)
+
+    def walk(self, path: str, maxdepth: int | None = None, topdown: bool = True,
+             on_error: str = "omit", **kwargs: Any):
+        """As :meth:`fsspec.spec.AbstractFileSystem.walk`; the days are listed concurrently."""
+        walking = self._walk(path, maxdepth=maxdepth, topdown=topdown, on_error=on_error,
+                             **kwargs)
+        try:
+            while True:
+                try:
+                    yield run(walking.__anext__, loop=self.loop)
+                except StopAsyncIteration:
+                    return
+        finally:
+            run(walking.aclose, loop=self.loop)
 
     # -- WebCOOS is read-only -------------------------------------------------------
     async def _read_only_async(self, *args: Any, **kwargs: Any) -> None:

@@ -1,0 +1,126 @@
+"""Read-ahead for a cube's chunks: the next chunk's files in flight while one decodes.
+
+A :class:`Prefetcher` belongs to one cube: it knows the cube's chunks in order
+(their URLs and listed sizes).  A chunk task claims its files from it and gets
+the fetches already started for them; once a neighbour of the chunk has run,
+the computation is known to move away from it, and the files of the chunks on
+the other side are started for the tasks that will claim them.  It holds at
+most ``limit`` unclaimed fetches (the oldest are cancelled) and lets go of any
+not claimed within ``seconds`` (checked at each claim: no timers).
+
+With the threaded scheduler every task of the cube shares the one instance.  A
+pickled prefetcher (dask.distributed, whose neighbouring chunks may run on other
+workers) arrives empty and fetches only each chunk's own files.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+
+from dask.base import tokenize
+
+from intake_webcoos.api.bridge import Pending, start
+from intake_webcoos.fs.elements import ClientOptions, Sizes, element_files
+
+#: The files of one chunk: URLs and listed sizes.
+Chunk = tuple[tuple[str, ...], Sizes]
+
+
+class Prefetcher:
+    """Fetches of a cube's element files, claimed chunk by chunk (see the module).
+
+    Parameters
+    ----------
+    chunks : sequence of (urls, sizes)
+        The cube's chunks in order.
+    options : tuple of (name, value)
+        Client settings of the file reads (:func:`~intake_webcoos.fs.elements.element_files`).
+    ahead : int
+        Files of the chunks beyond a claimed chunk started at most (nearest first).
+    limit : int
+        Unclaimed fetches held at most.
+    seconds : float
+        How long an unclaimed fetch is held.
+    """
+
+    def __init__(self, chunks: Sequence[Chunk], options: ClientOptions = (), *,
+                 ahead: int = 32, limit: int = 64, seconds: float = 30.0) -> None:
+        self.chunks, self.options = tuple(chunks), options
+        self.ahead, self.limit, self.seconds = ahead, limit, seconds
+        self._lock = threading.Lock()
+        self._waiting: OrderedDict[str, tuple[Pending, float]] = OrderedDict()
+        self._running: set[int] = set()
+        self._done: set[int] = set()
+
+    def __reduce__(self):
+        # The in-flight fetches stay here; a copy elsewhere fetches each chunk's own files.
+        return (Prefetcher, ((), self.options))
+
+    def __dask_tokenize__(self) -> str:
+        return tokenize(self.chunks, self.options)
+
+    @property
+    def waiting(self) -> list[str]:
+        """URLs fetched ahead and not claimed yet, oldest first."""
+        with self._lock:
+            return list(self._waiting)
+
+    def files(self, index: int, urls: tuple[str, ...], sizes: Sizes
+              ) -> Iterator[bytes | Exception]:
+        """The bytes of chunk ``index`` (``urls``), in order, each as soon as it has arrived.
+
+        A file that cannot be had comes as its typed exception.  Fetches not yet
+        consumed are cancelled when the iterator is closed.
+        """
+        sizes = sizes or (None,) * len(urls)
+        pending = self._claim(index, urls, sizes)
+        try:
+            for fetch in pending:
+                yield fetch.result()
+        finally:
+            for fetch in pending:
+                fetch.cancel()
+            with self._lock:
+                self._running.discard(index)
+                self._done.add(index)
+
+    def _start(self, url: str, size: int | None) -> Pending:
+        files = element_files(self.options)
+        return start(files.fetch_one, url, size, loop=files.loop)
+
+    def _claim(self, index: int, urls: tuple[str, ...], sizes: Sizes) -> list[Pending]:
+        now = time.monotonic()
+        with self._lock:
+            if index in self._done:
+                self._done.clear()  # a new computation of the same chunks: all is to come
+            for url, (fetch, started) in list(self._waiting.items()):
+                if now - started > self.seconds:  # nobody came for it: its bytes would wait
+                    del self._waiting[url]
+                    fetch.cancel()
+            pending = [self._waiting.pop(u, (None, 0))[0] or self._start(u, s)
+                       for u, s in zip(urls, sizes, strict=True)]
+            self._running.add(index)
+            for url, size in self._ahead_of(index):
+                if url not in self._waiting:
+                    self._waiting[url] = (self._start(url, size), now)
+            while len(self._waiting) > self.limit:
+                self._waiting.popitem(last=False)[1][0].cancel()
+        return pending
+
+    def _ahead_of(self, index: int) -> Iterator[tuple[str, int | None]]:
+        """The files to start for the chunks beyond ``index``, away from a neighbour that ran."""
+        seen = self._running | self._done
+        for step in (1, -1):
+            if index - step not in seen or not 0 <= index - step < len(self.chunks):
+                continue
+            count, i = 0, index + step
+            while 0 <= i < len(self.chunks) and count < self.ahead and i not in seen:
+                urls, sizes = self.chunks[i]
+                yield from zip(urls, sizes, strict=True)
+                count, i = count + len(urls), i + step
+
+
+__all__ = ["Prefetcher"]
