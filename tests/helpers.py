@@ -275,8 +275,9 @@ def _interruptible() -> None:
 def signal_after_file_requests(standin, command: list[str], count: int,
                                sig: signal.Signals = signal.SIGKILL,
                                until: Callable[[], bool] = lambda: True,
-                               deadline: float = 10.0) -> Ended:
-    """Run ``command``; send it ``sig`` once the stand-in has seen ``count`` file requests.
+                               deadline: float = 10.0, origin: str = "files") -> Ended:
+    """Run ``command``; send it ``sig`` once the stand-in has seen ``count`` file requests
+    (or requests to ``origin``: ``"api"``).
 
     With ``until``, the signal goes at the first file request from the ``count``-th
     on after which ``until()`` holds.  Waits on the stand-in's requests, never on a
@@ -290,7 +291,7 @@ def signal_after_file_requests(standin, command: list[str], count: int,
     try:
         target = count
         while proc.poll() is None:
-            assert standin.wait_for_requests("files", target, timeout=60), "no file requests"
+            assert standin.wait_for_requests(origin, target, timeout=60), f"no {origin} requests"
             if until():
                 break
             target += 1

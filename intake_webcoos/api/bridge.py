@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import concurrent.futures.thread  # noqa: F401  (see _exiting)
 import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -34,10 +35,18 @@ CANCEL_GRACE = 5.0
 _POLL = 0.25
 
 
+#: Set when the interpreter starts to exit.  Python joins worker threads (those of
+#: dask's pool too, by concurrent.futures' exit hook) before the main thread counts
+#: as ended, so the hook is how a blocked worker learns it; registered after
+#: concurrent.futures' own, it runs before it (the hooks run in reverse order).
+_exiting = threading.Event()
+threading._register_atexit(_exiting.set)
+
+
 def _main_thread_ended() -> bool:
     """Whether this is a worker thread outliving the main thread (the interpreter exits)."""
-    return (threading.current_thread() is not threading.main_thread()
-            and not threading.main_thread().is_alive())
+    return threading.current_thread() is not threading.main_thread() and (
+        _exiting.is_set() or not threading.main_thread().is_alive())
 
 
 class Pending:
