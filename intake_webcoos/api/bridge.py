@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import concurrent.futures.thread  # noqa: F401  (see _exiting)
+import concurrent.futures.thread
 import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine

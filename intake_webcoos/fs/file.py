@@ -46,7 +46,7 @@ class WebcoosFile(AbstractBufferedFile):
             size = len(self._whole)
         super().__init__(fs, info["name"], mode="rb", block_size=block_size or 2**20,
                          cache_type=cache_type, cache_options=cache_options, size=size)
-        self.details = info
+        self.details = {**info, "size": size}  # (setting details sets size too)
 
     def _fetch_range(self, start: int, end: int) -> bytes:
         aclient, loop = self.fs.aclient, self.fs.loop
