@@ -24,7 +24,6 @@ from fsspec.spec import AbstractFileSystem, make_instance
 from intake_webcoos import paths
 from intake_webcoos.api.bridge import blocking, run
 from intake_webcoos.api.client import AsyncClient
-from intake_webcoos.api.elements import Element
 from intake_webcoos.api.models import Asset
 from intake_webcoos.api.sync import Client
 from intake_webcoos.api.windows import MICROSECOND
@@ -37,6 +36,7 @@ from intake_webcoos.errors import (
 from intake_webcoos.fs import folders
 from intake_webcoos.fs import glob as fs_glob
 from intake_webcoos.fs.dircache import ListingCache
+from intake_webcoos.fs.entries import asset_totals, directory, file_info, service_totals, total
 from intake_webcoos.fs.file import WebcoosFile
 from intake_webcoos.paths import FILE_DEPTH, PROTOCOL, ArchivePath
 
@@ -47,23 +47,6 @@ _TRANSFERS: ContextVar[set[asyncio.Task] | None] = ContextVar("_TRANSFERS", defa
 def _not_found(path: str, why: str = "") -> PathNotFoundError:
     return PathNotFoundError(f"{paths.archive_url(path)} does not exist"
                              + (f": {why}" if why else "."))
-
-
-def _directory(name: str, size: int | None = 0, count: int | None = 0,
-               **extra: Any) -> dict[str, Any]:
-    return {"name": name, "type": "directory", "size": size if size is None else int(size),
-            "count": count if count is None else int(count), **extra}
-
-
-def _total(values: pd.Series) -> int | None:
-    """The sum of a folder's days, or None when some are unknown (only the extent is)."""
-    return None if values.isna().any() else int(values.sum())
-
-
-def _file_info(folder: str, element: Element, service: str) -> dict[str, Any]:
-    return {"name": paths.join(folder, element.label), "type": "file", "size": element.size,
-            "url": element.url, "time": element.time, "end": element.end,
-            "duration": element.duration, "uuid": element.uuid, "service": service}
 
 
 class WebcoosFileSystem(AsyncFileSystem):
@@ -207,19 +190,19 @@ class WebcoosFileSystem(AsyncFileSystem):
         """The entries of a directory, and whether that listing can never change."""
         if where.asset is None:
             assets = await self.aclient.assets()
-            return [_directory(a.slug, *_asset_totals(a), label=a.label) for a in assets], False
+            return [directory(a.slug, *asset_totals(a), label=a.label) for a in assets], False
         if where.product is None:
             asset = await self._asset(str(where), where.asset)
             return [
-                _directory(paths.join(asset.slug, p.slug), *_service_totals(p.s3_services))
+                directory(paths.join(asset.slug, p.slug), *service_totals(p.s3_services))
                 for p in asset.products if p.s3_services
             ], False
         if len(where.date) == 3:
             return await self._list_day(where)
         days = await self._days_inside(where)
         keys = paths.folder_key(days["starting"], len(where.date) + 1).to_numpy()
-        entries = [_directory(paths.join(where.asset, where.product, key), _total(group["size"]),
-                              _total(group["count"])) for key, group in days.groupby(keys)]
+        entries = [directory(paths.join(where.asset, where.product, key), total(group["size"]),
+                              total(group["count"])) for key, group in days.groupby(keys)]
         return entries, False
 
     async def _list_day(self, where: ArchivePath) -> tuple[list[dict], bool]:
@@ -228,7 +211,7 @@ class WebcoosFileSystem(AsyncFileSystem):
         await self._services(str(where), where.asset, where.product)
         entries = []
         async for listing in self.aclient.iter_elements(where.asset, where.product, start, end):
-            entries.extend(_file_info(str(where), e, listing.window.service.slug)
+            entries.extend(file_info(str(where), e, listing.window.service.slug)
                            for e in listing.elements)
         if not entries:
             raise _not_found(str(where), "no files on that UTC day (night, outage or out of "
@@ -241,7 +224,7 @@ class WebcoosFileSystem(AsyncFileSystem):
         where = paths.parse(path)
         path = str(where)
         if where.asset is None:
-            return _directory("")
+            return directory("")
         if where.is_file:
             for entry in await self._ls(where.folder):
                 if entry["name"] == path:
@@ -249,12 +232,12 @@ class WebcoosFileSystem(AsyncFileSystem):
             raise _not_found(path)
         asset = await self._asset(path, where.asset)
         if where.product is None:
-            return _directory(asset.slug, *_asset_totals(asset), label=asset.label)
+            return directory(asset.slug, *asset_totals(asset), label=asset.label)
         services = await self._services(path, where.asset, where.product)
         if not where.date:
-            return _directory(path, *_service_totals(services))
+            return directory(path, *service_totals(services))
         inside = await self._days_inside(where)
-        return _directory(path, _total(inside["size"]), _total(inside["count"]))
+        return directory(path, total(inside["size"]), total(inside["count"]))
 
     async def _walk(self, path: str, maxdepth: int | None = None, **kwargs: Any):
         # Every day under `path` is listed concurrently first; fsspec's own walk
@@ -451,14 +434,6 @@ def _read_only() -> None:
         "WebCOOS is read-only: webcoos:// paths can be listed and read, not written, "
         "copied within, moved or deleted. Copy files to local disk with fs.get(...)."
     )
-
-
-def _service_totals(services) -> tuple[int, int]:
-    return (sum(s.stats.size or 0 for s in services), sum(s.stats.count for s in services))
-
-
-def _asset_totals(asset: Asset) -> tuple[int, int]:
-    return _service_totals([s for p in asset.products for s in p.s3_services])
 
 
 __all__ = ["ListingCache", "WebcoosFile", "WebcoosFileSystem"]
