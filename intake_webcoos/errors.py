@@ -40,6 +40,7 @@ __all__ = [
     "GeometryError",
     "IncompleteListingError",
     "InterpreterExitError",
+    "InterpreterExitError",
     "InvalidArgumentError",
     "InvalidLocationError",
     "InvalidTimeError",

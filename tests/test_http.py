@@ -14,11 +14,11 @@ import time
 import pandas as pd
 import pytest
 from aiohttp import web
-from fsspec.asyn import get_loop, sync
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intake_webcoos import Client
+from intake_webcoos.api.bridge import run
 from intake_webcoos.api.http import retry_after
 from intake_webcoos.cli.download import download
 from intake_webcoos.errors import (
@@ -106,8 +106,8 @@ def test_retry_after_values_are_a_pause_or_nothing(value: str) -> None:
 def test_a_page_the_server_says_does_not_exist(standin):
     client = Client(TOKEN, standin.api_url)
     with pytest.raises(NotFoundError, match="Invalid page"):
-        sync(get_loop(), client.aclient.transport.get_json, f"{standin.api_url}/elements/",
-             {"service": "waikiki_sheraton-one-minute-stills-s3", "page": "9999"})
+        run(client.aclient.transport.get_json, f"{standin.api_url}/elements/",
+            {"service": "waikiki_sheraton-one-minute-stills-s3", "page": "9999"})
 
 
 # -- origins --------------------------------------------------------------------------------

@@ -15,10 +15,10 @@ import time
 
 import pandas as pd
 import pytest
-from fsspec.asyn import get_loop, sync
 from yarl import URL
 
 from intake_webcoos import Client, SlowServiceError, open_images
+from intake_webcoos.api.bridge import run
 from intake_webcoos.api.times import api_time
 
 from .helpers import section
@@ -59,7 +59,7 @@ def hour(client, camera):
 def raw(client, path: str, **params: str):
     """One API answer as it comes (through the client's transport: token and manners)."""
     url = client.settings.root.join(URL(path))
-    return sync(get_loop(), client.aclient.transport.get_json, url, params)
+    return run(client.aclient.transport.get_json, url, params)
 
 
 def test_listing_an_hour_and_reading_a_file(client, camera, hour):

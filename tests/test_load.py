@@ -24,9 +24,9 @@ import tracemalloc
 
 import aiohttp
 import pytest
-from fsspec.asyn import sync
 
 from intake_webcoos import AsyncClient
+from intake_webcoos.api.bridge import run
 from intake_webcoos.fs.filesystem import WebcoosFileSystem
 from intake_webcoos.server import Faults, StandIn
 
@@ -128,13 +128,13 @@ def test_listings_and_reads_through_one_filesystem(quiet_standin, figures):
     with socket_peaks({"api": standin.api_port, "files": standin.files_port}) as peaks:
         # A little latency so that requests overlap on the server and can be counted.
         with standin.faults(api=Faults(latency=0.01)):
-            sizes = sync(fs.loop, listings)
+            sizes = run(listings, loop=fs.loop)
         api_in_flight = standin.peak_in_flight("api")
         for n in range(ROUNDS):
             standin.clear_requests()  # the stand-in keeps every request it saw: not ours
             if n == 1:
                 tracemalloc.start()
-            assert sync(fs.loop, reads), f"round {n}: a read differs from the stand-in's file"
+            assert run(reads, loop=fs.loop), f"round {n}: a read differs from the stand-in's file"
             files_in_flight = standin.peak_in_flight("files")
             gc.collect()
             current, peak = tracemalloc.get_traced_memory() if n else (0, 0)
