@@ -40,7 +40,6 @@ __all__ = [
     "GeometryError",
     "IncompleteListingError",
     "InterpreterExitError",
-    "InterpreterExitError",
     "InvalidArgumentError",
     "InvalidLocationError",
     "InvalidTimeError",
