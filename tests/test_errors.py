@@ -53,6 +53,7 @@ BUILTINS: dict[str, tuple[type, ...]] = {
     "MissingVariableError": (KeyError, LookupError),
     "NotAFileError": (IsADirectoryError, OSError),
     "BlockingCallError": (RuntimeError,),
+    "InterpreterExitError": (RuntimeError,),
     "FolderLockError": (OSError,),
 }
 
@@ -92,6 +93,7 @@ EXAMPLES_SPEC: list[tuple[str, list]] = [
     ("MissingVariableError", ["this Dataset has no 'image' variable"]),
     ("NotAFileError", ["webcoos://x/y/2025 is a directory, not a file."]),
     ("BlockingCallError", ["a blocking call cannot run on the IO loop it waits for"]),
+    ("InterpreterExitError", ["the program is ending: the transfer was cancelled"]),
     ("FolderLockError", ["no run lock could be taken in /tmp/x"]),
 ]
 EXAMPLES: list[errors.WebcoosError] = [getattr(errors, name)(*args) for name, args in EXAMPLES_SPEC]

@@ -28,6 +28,7 @@ from intake_webcoos.api.models import Asset
 from intake_webcoos.api.sync import Client
 from intake_webcoos.api.windows import MICROSECOND
 from intake_webcoos.errors import (
+    NotAFileError,
     NotFoundError,
     PathNotFoundError,
     ReadOnlyError,
@@ -423,9 +424,9 @@ def _restore_filesystem(cls: type, args: tuple, options: dict[str, Any],
 
 
 def _a_file(info: dict[str, Any]) -> dict[str, Any]:
-    """``info`` if it describes a file; IsADirectoryError for a folder."""
+    """``info`` if it describes a file; NotAFileError (an IsADirectoryError) for a folder."""
     if info["type"] != "file":
-        raise IsADirectoryError(f"{paths.archive_url(info['name'])} is a directory, not a file.")
+        raise NotAFileError(f"{paths.archive_url(info['name'])} is a directory, not a file.")
     return info
 
 
