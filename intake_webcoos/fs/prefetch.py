@@ -54,13 +54,17 @@ class Prefetcher:
         self._waiting: OrderedDict[str, tuple[Pending, float]] = OrderedDict()
         self._running: set[int] = set()
         self._done: set[int] = set()
+        self._token: str | None = None
 
     def __reduce__(self):
         # The in-flight fetches stay here; a copy elsewhere fetches each chunk's own files.
         return (Prefetcher, ((), self.options))
 
     def __dask_tokenize__(self) -> str:
-        return tokenize(self.chunks, self.options)
+        # Once: every task of the cube holds this prefetcher, and its chunks are all the URLs.
+        if self._token is None:
+            self._token = tokenize(self.chunks, self.options)
+        return self._token
 
     @property
     def waiting(self) -> list[str]:
