@@ -51,7 +51,8 @@ from .helpers import TOKEN, cli_env
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = ("index", "getting-started", "client", "filesystem", "intake", "xarray", "video",
-         "products", "geometry", "rectification", "cli", "configuration", "api", "design")
+         "products", "geometry", "rectification", "cli", "configuration", "api", "design",
+         "changelog")
 SOURCES = ("README.md", *(f"docs/{page}.md" for page in PAGES))
 FIGURES = ("frame.png", "timex.png", "variance.png", "brightest.png", "darkest.png",
            "timex_10min.png", "timestack.png", "wave_timestack.png")
