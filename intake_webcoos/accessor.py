@@ -12,8 +12,8 @@ from typing import Any
 import xarray as xr
 
 from intake_webcoos.errors import ArgumentTypeError
+from intake_webcoos.products.reductions import brightest, darkest, stats, timex, to_gray, variance
 from intake_webcoos.products.timestack import timestack
-from intake_webcoos.products.timex import brightest, darkest, stats, timex, to_gray, variance
 
 
 class WebcoosAccessor:

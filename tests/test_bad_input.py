@@ -5,7 +5,7 @@ error with a message that says what to do, at the client, ``open_images``, the
 xarray engine, the intake readers and ``intake-webcoos elements`` (one line, no
 traceback).  A legitimately empty selection gives an empty frame of the right
 shape where a listing is asked for, and ``EmptyRangeError`` where a cube is.
-Tokens at every face are in ``test_token.py``; bad paths in ``test_fs.py``.
+Tokens at every face are in ``test_token.py``; bad paths in ``test_filesystem.py``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The intake-webcoos command line (cli.py), against the stand-in.
+"""The intake-webcoos command line (cli/main.py), against the stand-in.
 
 Bad selections at the command line are in ``test_bad_input.py``, tokens in
 ``test_token.py``.

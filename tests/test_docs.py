@@ -172,7 +172,7 @@ def test_docs_api_reference_is_generated(html):
     api = (html / "api.html").read_text()
     for name in ("intake_webcoos.api.sync.Client", "intake_webcoos.api.client.AsyncClient",
                  "intake_webcoos.cube.stills.open_images", "intake_webcoos.fs.WebcoosFileSystem",
-                 "intake_webcoos.products.timex.timex",
+                 "intake_webcoos.products.reductions.timex",
                  "intake_webcoos.products.timestack.timestack",
                  "intake_webcoos.api.config.Settings", "intake_webcoos.errors.WebcoosError",
                  "intake_webcoos.intake.readers.WebcoosCatalogReader",

@@ -1,4 +1,4 @@
-"""Bulk downloads (download.py): safe, distinct names inside the destination; nothing short.
+"""Bulk downloads (cli/download.py): safe, distinct names inside the destination; nothing short.
 
 Labels from the user's frame or from a hostile API never leave the destination
 and never merge two files; truncated bodies leave no file at all.  Ctrl-C and

@@ -1,4 +1,4 @@
-"""Extrinsics from ground control points (gcp.py)."""
+"""Extrinsics from ground control points (world/gcp.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Camera geometry (geometry.py): CIRN conventions, projection both ways, scaling, files."""
+"""Camera geometry (world/geometry.py): CIRN conventions, projection both ways, scaling, files."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""intake 2 readers and catalog, and the intake v1 drivers (catalog.py, intake_readers.py,
-intake_sources.py), against the stand-in.  The token in readers is in ``test_token.py``."""
+"""intake 2 readers and catalog, and the intake v1 drivers (intake/catalog.py,
+intake/readers.py, intake/sources.py), against the stand-in.  The token in readers is in
+``test_token.py``."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def cat(standin):
 def test_import_intake_is_cheap():
     code = ("import sys, intake; heavy = ['aiohttp', 'xarray', 'dask', "
             "'intake_webcoos.api.client', 'intake_webcoos.intake.catalog', "
-            "'intake_webcoos.products.timex', "
+            "'intake_webcoos.products.reductions', "
             "'intake_webcoos.server']; "
             "print([m for m in heavy if m in sys.modules]); "
             "print('intake_webcoos.intake.readers' in sys.modules)")

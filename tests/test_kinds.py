@@ -1,4 +1,4 @@
-"""Products given to the wrong reader (kinds.py), and cubes opened without bounds."""
+"""Products given to the wrong reader (cube/kinds.py), and cubes opened without bounds."""
 
 from __future__ import annotations
 

@@ -133,6 +133,27 @@ def test_no_import_circles():
     assert import_circles(GRAPH) == []
 
 
+def letters_apart(a: str, b: str) -> int:
+    """The edit distance of two names (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def test_no_two_modules_have_names_a_letter_apart():
+    """``listing.py`` beside ``listings.py`` (or ``times.py`` beside ``timex.py``) misleads."""
+    stems = sorted({p.stem for p in MODULES if p.relative_to(PACKAGE).parts[0] != "server"}
+                   - {"__init__", "__main__"})
+    close = [(a, b) for i, a in enumerate(stems) for b in stems[i + 1:]
+             if letters_apart(a, b) <= 1]
+    assert close == []
+    assert letters_apart("listing", "listings") == 1 and letters_apart("times", "timex") == 1
+
+
 def fsspec_names(tree: ast.Module) -> set[str]:
     """Names a module binds to fsspec modules or objects."""
     names = set()

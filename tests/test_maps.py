@@ -1,4 +1,4 @@
-"""Maps of the cameras (maps.py), read back pixel by pixel.
+"""Maps of the cameras (cli/maps.py), read back pixel by pixel.
 
 The pictures are drawn from the stand-in's cameras; each test looks at the
 pixels where the projection puts a camera, a wedge or a label.

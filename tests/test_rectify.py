@@ -1,4 +1,4 @@
-"""Rectified products (rectify.py): plan views and transects in metres.
+"""Rectified products (world/rectify.py): plan views and transects in metres.
 
 Frames come from the stand-in over loopback.  The sampling is checked with
 ``SKETCH``, a camera of arbitrary angles for 320x180 frames, against an

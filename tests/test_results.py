@@ -1,4 +1,4 @@
-"""Detection results (results.py): the stand-in's JSON files and ``read_results``' tables."""
+"""Detection results (cube/results.py): the stand-in's JSON files and ``read_results``' tables."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The shoreline of a rectified image (shoreline.py).
+"""The shoreline of a rectified image (world/shoreline.py).
 
 Otsu's threshold is checked against the between-class variance computed
 directly; the transect fit on plan views of known shorelines; and, on the

@@ -1,4 +1,4 @@
-"""Video clips (video.py): the stand-in's MP4s and ``open_video``'s cubes of sampled frames.
+"""Video clips (cube/video.py): the stand-in's MP4s and ``open_video``'s cubes of sampled frames.
 
 Sampling counts from the first frame and survives dropped frames, chunks seek to
 the keyframe before them, truncated and damaged clips are raised or masked.

@@ -35,7 +35,7 @@ from intake_webcoos.errors import (
     WebcoosError,
     one_of,
 )
-from intake_webcoos.fs.elements import ClientOptions, fetch_batch, listed_sizes
+from intake_webcoos.fs.element_files import ClientOptions, fetch_batch, listed_sizes
 
 CITATION = (
     "WebCOOS {years}. Imagery from the {label} camera ({slug}) of the Web Camera "

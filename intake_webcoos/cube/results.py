@@ -19,7 +19,7 @@ import pandas as pd
 from intake_webcoos.api.times import TimeLike
 from intake_webcoos.cube.selection import Selection, document
 from intake_webcoos.errors import EmptyRangeError, ResultsFormatError, WebcoosError, one_of
-from intake_webcoos.fs.elements import fetch_batch, listed_sizes
+from intake_webcoos.fs.element_files import fetch_batch, listed_sizes
 
 ELEMENT_COLUMNS = ("time", "asset", "product", "url", "filename")
 

@@ -32,7 +32,7 @@ from intake_webcoos.cube.contract import (
     time_chunks,
 )
 from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
-from intake_webcoos.fs.elements import listed_sizes
+from intake_webcoos.fs.element_files import listed_sizes
 from intake_webcoos.fs.prefetch import Prefetcher
 
 #: Bytes of pixels a chunk holds by default (see :func:`frames_per_chunk`): tasks

@@ -35,7 +35,7 @@ from intake_webcoos.cube.contract import (
 )
 from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
 from intake_webcoos.errors import FrameDecodeError, MissingDependencyError
-from intake_webcoos.fs.elements import element_files, fetch_batch
+from intake_webcoos.fs.element_files import element_files, fetch_batch
 
 #: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
 TIME_SLACK = 1e-3
@@ -126,7 +126,7 @@ def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: i
     Parameters
     ----------
     fetched : list
-        ``[bytes or exception]``, what :func:`~intake_webcoos.fs.elements.fetch_batch`
+        ``[bytes or exception]``, what :func:`~intake_webcoos.fs.element_files.fetch_batch`
         returned for the clip.
     url : str
         The clip's URL (for messages).

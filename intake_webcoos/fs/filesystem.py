@@ -309,12 +309,13 @@ class WebcoosFileSystem(AsyncFileSystem):
         return data
 
     async def _get(self, *args: Any, **kwargs: Any) -> Any:
-        # fsspec before 2026.4 lets the other transfers of a failed get run on after it
-        # raised, their temporary files still there: they are cancelled and awaited here.
+        # fsspec lets the other transfers of a get run on after it was cancelled (Ctrl-C)
+        # or, before 2026.4, after it raised, their temporary files still there: they are
+        # cancelled and awaited here.
         reset = _TRANSFERS.set(transfers := set())
         try:
             return await super()._get(*args, **kwargs)
-        except Exception:
+        except BaseException:
             running = transfers - {asyncio.current_task()}
             for task in running:
                 task.cancel()

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dask.base import tokenize
 
 from intake_webcoos.api.bridge import Pending, start
-from intake_webcoos.fs.elements import ClientOptions, Sizes, element_files
+from intake_webcoos.fs.element_files import ClientOptions, Sizes, element_files
 
 #: The files of one chunk: URLs and listed sizes.
 Chunk = tuple[tuple[str, ...], Sizes]
@@ -37,7 +37,7 @@ class Prefetcher:
     chunks : sequence of (urls, sizes)
         The cube's chunks in order.
     options : tuple of (name, value)
-        Client settings of the file reads (:func:`~intake_webcoos.fs.elements.element_files`).
+        Client settings of the file reads (:func:`~intake_webcoos.fs.element_files.element_files`).
     ahead : int
         Files of the chunks beyond a claimed chunk started at most (nearest first).
     limit : int

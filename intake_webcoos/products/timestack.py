@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 
 from intake_webcoos.errors import InvalidArgumentError
-from intake_webcoos.products.timex import image_of
+from intake_webcoos.products.reductions import image_of
 
 
 def line_points(points: Sequence[Sequence[float]], spacing: float = 1.0

@@ -45,8 +45,8 @@ from numpy.typing import ArrayLike
 from scipy import sparse
 
 from intake_webcoos.errors import GeometryError, InvalidArgumentError
+from intake_webcoos.products.reductions import image_of
 from intake_webcoos.products.timestack import line_points
-from intake_webcoos.products.timex import image_of
 from intake_webcoos.world.geometry import CameraGeometry
 
 #: Names of the plan-view dimensions (the image's own are ``y`` and ``x``).

@@ -49,7 +49,7 @@ import numpy as np
 import xarray as xr
 
 from intake_webcoos.errors import InvalidArgumentError, one_of
-from intake_webcoos.products.timex import image_of
+from intake_webcoos.products.reductions import image_of
 
 SEA = (None, "low", "high")
 

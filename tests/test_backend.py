@@ -1,4 +1,4 @@
-"""The xarray engine (xarray_backend.py): ``xr.open_dataset("webcoos://...", engine="webcoos")``."""
+"""The xarray engine (cube/backend.py): ``xr.open_dataset("webcoos://...", engine="webcoos")``."""
 
 from __future__ import annotations
 

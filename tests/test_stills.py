@@ -1,10 +1,10 @@
-"""Image cubes (images.py, cube.py, decode.py, fetch.py) against the stand-in.
+"""Image cubes (cube/stills.py, cube/contract.py, cube/decode.py) against the stand-in.
 
 The dataset contract, laziness, frames equal to Pillow's decodes (scaled, gray),
 ``every`` and chunks, globs and path lists, frames that do not fit, damaged
 frames (raised or masked), and computing on a dask.distributed cluster.  Empty
-selections are in ``test_bad_input.py``, the coastal products in ``test_imaging.py``
-and the xarray engine in ``test_xarray_backend.py``.
+selections are in ``test_bad_input.py``, the coastal products in ``test_reductions.py``
+and the xarray engine in ``test_backend.py``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Coastal-imaging products and the ``.webcoos`` accessor (imaging.py).
+"""Coastal-imaging products and the ``.webcoos`` accessor (products/reductions.py,
+products/timestack.py, accessor.py).
 
 timex, variance, brightest, darkest, gray and timestacks equal numpy's on the
 same frames, stay lazy, bin by time, and show the stand-in's scene (sea above
@@ -37,7 +38,7 @@ def test_products_equal_numpy(stills_hour):
 
 def test_products_are_lazy(stills_hour):
     products = stills_hour.webcoos
-    for product in (products.timex(), products.variance("10min"), products.brightest(),
+    for product in (products.reductions(), products.variance("10min"), products.brightest(),
                     products.timestack([(10, 0), (10, 179)])):
         assert isinstance(product.data, dask.array.Array)
 

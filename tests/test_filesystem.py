@@ -1,4 +1,4 @@
-"""The webcoos:// filesystem (fs.py) against the stand-in.
+"""The webcoos:// filesystem (fs/filesystem.py) against the stand-in.
 
 Listing every level (from inventories where it can), paths that do not exist and
 why, find/walk/glob (and a differential test against fsspec's LocalFileSystem),

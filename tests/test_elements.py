@@ -1,4 +1,4 @@
-"""Records of element listings (api/listings.py): ``Element`` and ``Page``.
+"""Records of element listings (api/elements.py): ``Element`` and ``Page``.
 
 Times of any offset become UTC, numbers sent as strings are read, absent optional
 fields are tolerated; anything else raises ``ResponseFormatError`` naming the field.
