@@ -38,7 +38,7 @@ def test_products_equal_numpy(stills_hour):
 
 def test_products_are_lazy(stills_hour):
     products = stills_hour.webcoos
-    for product in (products.reductions(), products.variance("10min"), products.brightest(),
+    for product in (products.timex(), products.variance("10min"), products.brightest(),
                     products.timestack([(10, 0), (10, 179)])):
         assert isinstance(product.data, dask.array.Array)
 

@@ -234,9 +234,9 @@ def test_distributed_timex(standin, stills_hour, monkeypatch):
 
 
 def _file_clients() -> int:
-    from intake_webcoos.fs import elements
+    from intake_webcoos.fs import element_files
 
-    return len(elements._instances)
+    return len(element_files._instances)
 
 
 @pytest.mark.parametrize(("shape", "bands", "frames"), [
