@@ -19,8 +19,7 @@ import xarray as xr
 from PIL import Image
 
 from intake_webcoos import open_images
-from intake_webcoos.cube.contract import CubeOptions
-from intake_webcoos.cube.stills import frames_per_chunk
+from intake_webcoos.cube.contract import CubeOptions, frames_per_chunk
 from intake_webcoos.errors import (
     FrameDecodeError,
     FrameShapeError,
