@@ -61,8 +61,8 @@ def open_images(
     {parameters}
     chunks : int or dict, optional
         Frames per chunk along ``time``, e.g. ``{"time": 10}`` (default: about
-        64 MiB of pixels, 8 to 64 frames); other dimensions given in a dict are
-        rechunked afterwards.
+        64 MiB of pixels, 8 to 64 frames; ``-1``: every frame in one chunk); other
+        dimensions given in a dict are rechunked afterwards.
     on_error : {"raise", "mask"}
         ``"mask"`` turns unreadable or missing frames into zeros marked False
         in a boolean ``valid`` coordinate; the ``.webcoos`` products skip them.
