@@ -22,21 +22,21 @@ class WebcoosAccessor:
     def __init__(self, obj: xr.Dataset | xr.DataArray) -> None:
         self._obj = obj
 
-    def timex(self, freq: str | None = None) -> xr.DataArray:
-        """Mean of each pixel over time (whole series, or per ``freq`` bin)."""
-        return timex(self._obj, freq)
+    def timex(self, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
+        """Mean of each pixel over time (whole series, per ``freq`` bin or ``per="clip"``)."""
+        return timex(self._obj, freq, per=per)
 
-    def variance(self, freq: str | None = None) -> xr.DataArray:
+    def variance(self, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
         """Standard deviation of each pixel over time (coastal imaging's "variance")."""
-        return variance(self._obj, freq)
+        return variance(self._obj, freq, per=per)
 
-    def brightest(self, freq: str | None = None) -> xr.DataArray:
+    def brightest(self, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
         """Maximum of each pixel and band over time."""
-        return brightest(self._obj, freq)
+        return brightest(self._obj, freq, per=per)
 
-    def darkest(self, freq: str | None = None) -> xr.DataArray:
+    def darkest(self, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
         """Minimum of each pixel and band over time."""
-        return darkest(self._obj, freq)
+        return darkest(self._obj, freq, per=per)
 
     def timestack(self, points: Sequence[Sequence[float]] | None = None, spacing: float = 1.0,
                   *, world: Sequence[Sequence[float]] | None = None, geometry: Any = None,
@@ -71,9 +71,9 @@ class WebcoosAccessor:
 
         return shoreline(self._obj, cross_shore, **options)
 
-    def stats(self, freq: str | None = None) -> xr.Dataset:
+    def stats(self, freq: str | None = None, *, per: str | None = None) -> xr.Dataset:
         """Timex, variance, brightest and darkest from one read of each frame."""
-        return stats(self._obj, freq)
+        return stats(self._obj, freq, per=per)
 
     def to_gray(self) -> xr.DataArray:
         """Luminance, one band."""

@@ -63,8 +63,12 @@ def test_every_face_takes_the_same_keywords():
 
 @pytest.mark.parametrize(("call", "words"), [
     (lambda: open_images(CAMERA, STILLS, *HOUR, sample="1s"),
-     "sample= picks frames inside video clips; stills are thinned with every="),
-    (lambda: open_images(CAMERA, STILLS, *HOUR, fps=2), "fps= picks frames inside video clips"),
+     "sample= picks or decodes frames of video clips; stills are thinned with every="),
+    (lambda: open_images(CAMERA, STILLS, *HOUR, fps=2), "fps= picks or decodes frames of video"),
+    (lambda: open_images(CAMERA, STILLS, *HOUR, keyframes=True), "keyframes= picks or decodes"),
+    (lambda: read_results(CAMERA, "rip-detection-results", decode_threads=2),
+     "decode_threads= picks or decodes frames of video clips; results are thinned"),
+    (lambda: open_video(CAMERA, keyframes="yes"), "keyframes must be True or False"),
     (lambda: read_results(CAMERA, "rip-detection-results", sample="1s"),
      "results are thinned with every="),
     (lambda: open_images(asset=CAMERA, product=STILLS), "the camera is camera="),
@@ -149,7 +153,7 @@ def test_the_readers_pass_every_keyword_on(api_env, tmp_path):
     clips = WebcoosVideoReader(camera=CAMERA, product=VIDEO, options=window)(
         every="20min", fps=1, coerce_shape=[48, 80]).read()
     assert clips.sizes["time"] == 40 and clips.sizes["x"] == 80
-    with pytest.raises(ArgumentTypeError, match="sample= picks frames inside video clips"):
+    with pytest.raises(ArgumentTypeError, match="sample= picks or decodes frames"):
         WebcoosImagesReader(camera=CAMERA, product=STILLS, options=window)(
             sample="1s").read()
     listing = WebcoosElementsReader(camera=CAMERA, product=STILLS, options=window)(

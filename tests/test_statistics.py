@@ -95,8 +95,11 @@ def test_stats_gives_all_four_from_one_read_of_each_frame(standin):
     assert set(together.data_vars) == set(STATS)
     lazy = (cube.webcoos.timex("10min"), cube.webcoos.variance("10min"))
     graph = {**lazy[0].data.__dask_graph__(), **lazy[1].data.__dask_graph__()}
-    partials = {k for k in graph if isinstance(k, tuple) and "partial" in k[0]}
-    assert len(partials) == cube["image"].data.numblocks[0]  # shared: one per chunk
+    image = cube["image"].data
+    chunks = {k for k in graph if isinstance(k, tuple) and k[0] == image.name}
+    assert len(chunks) == image.numblocks[0]  # each chunk decoded once for both
+    partials = {k[0] for k in graph if isinstance(k, tuple) and "partial" in k[0]}
+    assert len(partials) == 2  # each sums only what it needs (no squares for a timex)
     standin.clear_requests()
     timex, variance = dask.compute(*lazy)
     assert len(standin.requests_to("files")) == cube.sizes["time"]
@@ -160,3 +163,17 @@ def test_bins_of_many_frames_sum_in_64_bits_and_agree(monkeypatch):
     narrow = image.webcoos.stats("10min").compute()
     monkeypatch.setattr(statistics, "NARROW_FRAMES", 5)  # every bin counts as large
     xr.testing.assert_identical(image.webcoos.stats("10min").compute(), narrow)
+
+
+def test_each_product_computes_only_the_fields_it_needs():
+    frames = np.full((600, 2, 3, 1), 255, dtype=np.uint8)  # more than a uint16 run holds
+    frames[::3] = 254
+    assert statistics.needs_of(["timex"]) == ("sum",)
+    assert statistics.needs_of(["darkest", "variance"]) == ("sum", "sumsq", "min")
+    part = statistics.partial(frames, statistics.needs_of(["timex"]))
+    assert (part.sumsq, part.max, part.min) == (None, None, None)
+    assert part.sum.dtype == np.uint32 and (part.sum == 200 * 254 + 400 * 255).all()
+    image = xr.DataArray(da.from_array(frames, chunks=(600, 2, 3, 1)),
+                         dims=("time", "y", "x", "band"),
+                         coords={"time": pd.date_range("2025", periods=600, freq="1s")})
+    assert float(image.webcoos.timex().values[0, 0, 0]) == np.float32((200 * 254 + 400 * 255) / 600)

@@ -21,8 +21,14 @@ import xarray as xr
 
 from intake_webcoos import open_video
 from intake_webcoos.cube.contract import CHUNK_BYTES, CubeOptions
-from intake_webcoos.cube.video import decode_clip
-from intake_webcoos.errors import FrameDecodeError, MissingDependencyError
+from intake_webcoos.cube.video import ClipDecoding, decode_clip
+from intake_webcoos.errors import (
+    ArgumentTypeError,
+    FrameDecodeError,
+    InvalidArgumentError,
+    MissingDependencyError,
+    MissingVariableError,
+)
 from intake_webcoos.server import Variants
 from intake_webcoos.server.scene import SceneRenderer
 
@@ -211,6 +217,43 @@ def test_chunks_seek_to_the_keyframe_before_them():
     np.testing.assert_array_equal(part, whole[5:9])
 
 
+def test_keyframes_only_decodes_the_key_frames(caplog):
+    # 24 frames at 4 fps, a key frame every 4 (each second): frame k has value 8k.
+    clip = mp4([k * 8 for k in range(24)], range(24), gop=4)
+    with caplog.at_level(logging.DEBUG, logger="intake_webcoos.cube"):
+        frames, valid = decode_clip([clip], "u", 0, 6, 1.0, GRAY, ClipDecoding(keyframes=True))
+    assert valid.all()
+    assert frames[:, 0, 0, 0].tolist() == pytest.approx([0, 32, 64, 96, 128, 160], abs=3)
+    assert _decoded(caplog) == [6]  # the 18 other frames were never decoded
+    part, _ = decode_clip([clip], "u", 2, 3, 1.0, GRAY, ClipDecoding(keyframes=True))
+    np.testing.assert_array_equal(part, frames[2:5])
+
+
+def test_keyframes_only_faster_than_the_key_frames_is_an_error_that_says_so():
+    clip = mp4([k * 8 for k in range(24)], range(24), gop=4)
+    with pytest.raises(FrameDecodeError, match="key frames are further apart than sample=0.5"):
+        decode_clip([clip], "u", 0, 12, 0.5, GRAY, ClipDecoding(keyframes=True))
+    _, valid = decode_clip([clip], "u", 0, 12, 0.5, replace(GRAY, mask=True),
+                           ClipDecoding(keyframes=True))
+    assert valid.tolist() == [True, False] * 6
+
+
+@pytest.mark.parametrize("threads", [0, 2])
+def test_threaded_decoding_gives_the_same_frames(standin, threads):
+    one = video(standin, START, END, chunks={"time": -1}).isel(time=slice(0, 80))
+    threaded = video(standin, START, END, chunks={"time": -1}, decode_threads=threads)
+    np.testing.assert_array_equal(threaded["image"].isel(time=slice(0, 80)).values,
+                                  one["image"].values)
+
+
+@pytest.mark.parametrize(("value", "error"), [(-1, InvalidArgumentError),
+                                              (1.5, InvalidArgumentError),
+                                              (True, InvalidArgumentError)])
+def test_decode_threads_must_be_a_count(standin, value, error):
+    with pytest.raises(error, match="decode_threads must be a whole number >= 0"):
+        video(standin, START, END, decode_threads=value)
+
+
 def test_truncated_clip_raises_or_keeps_the_samples_before_the_cut(tmp_path):
     # moov first (faststart), as streaming recorders write, so a cut clip still opens.
     path = tmp_path / "clip.mp4"
@@ -252,13 +295,50 @@ def test_laziness_scale_and_gray(standin):
     assert len(standin.requests_to("files")) == 1
 
 
-def test_timex_per_clip(standin):
+def test_timex_per_ten_minutes(standin):
     ds = video(standin, START, END)
     timex = ds.webcoos.timex(freq="10min")
     assert timex.sizes["time"] == 6
     first = ds["image"].isel(time=slice(0, 40)).values.astype(float).mean(axis=0)
     np.testing.assert_allclose(timex.isel(time=0).values, first, atol=1e-3)
     assert "clip" not in timex.coords
+
+
+def test_products_per_clip_are_labelled_by_the_clip_start(standin):
+    listed = clips(standin)
+    ds = video(standin, START, END, chunks={"time": 15})  # chunks across no clip edge
+    frames = ds["image"].values.astype(float).reshape(len(listed), -1, *ds["image"].shape[1:])
+    for name, reference in (("timex", frames.mean(axis=1)), ("variance", frames.std(axis=1)),
+                            ("brightest", frames.max(axis=1)), ("darkest", frames.min(axis=1))):
+        product = getattr(ds.webcoos, name)(per="clip")
+        assert product.dims == ("time", "y", "x", "band")
+        starts = pd.to_datetime([time_of(e) for e in listed]).tz_convert(None)
+        assert (product["time"].values == starts.to_numpy()).all()
+        assert product["clip"].values.tolist() == [label_of(e) for e in listed]
+        np.testing.assert_allclose(product.values, reference, atol=1e-3)
+    both = ds.webcoos.stats(per="clip")
+    xr.testing.assert_allclose(both["timex"], ds.webcoos.timex(per="clip"))
+
+
+def test_products_per_clip_skip_masked_frames_and_follow_time_order(damaged):
+    s, _ = damaged
+    ds = video(s, START, END, on_error="mask").isel(time=slice(None, None, -1))
+    timex = ds.webcoos.timex(per="clip").compute()
+    assert timex["time"].to_index().is_monotonic_increasing
+    assert np.isnan(timex.values[1:3]).all() and not np.isnan(timex.values[[0, 3, 4, 5]]).any()
+    floats = ds["image"].astype(np.float32).assign_coords(valid=ds["valid"])
+    xr.testing.assert_allclose(floats.webcoos.timex(per="clip").isel(time=[0, 3]),
+                               timex.isel(time=[0, 3]), atol=1e-3)
+
+
+def test_per_takes_clip_only_and_not_with_freq(standin, stills_hour):
+    ds = video(standin, START, END)
+    with pytest.raises(InvalidArgumentError, match="per must be 'clip', not 'burst'"):
+        ds.webcoos.timex(per="burst")
+    with pytest.raises(ArgumentTypeError, match="not both"):
+        ds.webcoos.timex(freq="10min", per="clip")
+    with pytest.raises(MissingVariableError, match="freq='10min'"):
+        stills_hour.webcoos.timex(per="clip")
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,8 @@ from intake_webcoos.errors import ArgumentTypeError, EmptyRangeError, InvalidArg
 from intake_webcoos.fs.filesystem import WebcoosFileSystem
 
 #: The keywords every face takes, in this order (client options follow as ``**``).
-KEYWORDS = ("camera", "product", "start", "end", "every", "sample", "fps", "scale",
+KEYWORDS = ("camera", "product", "start", "end", "every", "sample", "fps", "keyframes",
+            "decode_threads", "scale",
             "grayscale", "chunks", "coerce_shape", "on_error", "cache", "max_frames",
             "token", "base_url")
 #: Client options a face passes on to its client (``cache`` is a face keyword of its own).
@@ -45,8 +46,10 @@ DEFAULT_VIDEO_PRODUCT = "video-archive"
 _NOT_SAMPLED = {"image": "stills", "results": "results"}
 _FACES = {"image": "open_images", "video": "open_video", "results": "read_results"}
 #: The shared keywords the cube faces document (``open_images``, ``open_video``).
-CUBE_KEYWORDS = ("camera", "start", "every", "sample", "scale", "coerce_shape", "cache",
-                 "max_frames", "token")
+CUBE_KEYWORDS = ("camera", "start", "every", "sample", "keyframes", "scale", "coerce_shape",
+                 "cache", "max_frames", "token")
+#: The video keywords' values that mean "not asked" (the other faces refuse any other).
+_VIDEO_DEFAULTS = {"sample": None, "fps": None, "keyframes": False, "decode_threads": 1}
 #: The numpy-style text of each shared keyword, written once for every face.
 _DOCS = {
     "camera": """camera, product : str
@@ -60,6 +63,11 @@ _DOCS = {
     Video only (other faces refuse them by name): keep one frame per ``sample`` of
     clip time (default ``"500ms"``, 2 Hz, as coastal imaging samples its bursts),
     or ``fps`` frames per second.""",
+    "keyframes": """keyframes, decode_threads : bool, int
+    Video only: decode key frames only (each sample is then the first key frame
+    of its interval: for ``sample`` at least the clips' key frame interval, many
+    times faster), and FFmpeg's threads per decoding task (``0``: one per core;
+    worth it when few chunks decode at once, e.g. ``chunks={"time": -1}``).""",
     "scale": """scale, grayscale : {1, 1/2, 1/4, 1/8}, bool
     Decode frames at reduced size; one band of luminance instead of RGB.""",
     "coerce_shape": """coerce_shape : (ny, nx), optional
@@ -134,9 +142,10 @@ class Selection:
     @classmethod
     def build(cls, kind: str, camera: Any, product: str | None, start: TimeLike | None,
               end: TimeLike | None, *, every: Any = None, sample: Any = None,
-              fps: float | None = None, cache: bool = False, max_frames: int | None = None,
-              token: str | None = None, base_url: str | None = None,
-              client_options: dict[str, Any] | None = None) -> Selection:
+              fps: float | None = None, keyframes: bool = False, decode_threads: int = 1,
+              cache: bool = False, max_frames: int | None = None, token: str | None = None,
+              base_url: str | None = None, client_options: dict[str, Any] | None = None
+              ) -> Selection:
         """Check a face's keywords and hold them.
 
         Raises
@@ -148,11 +157,13 @@ class Selection:
             A value out of its range (``fps`` not positive, ``every`` not a duration).
         """
         face, client_options = _FACES[kind], dict(client_options or {})
-        # A face without sample/fps parameters (read_results) gets them among the options.
-        given = {"sample": sample, "fps": fps, **client_options}
-        for name in ("sample", "fps"):
-            if kind in _NOT_SAMPLED and given.get(name) is not None:
-                raise ArgumentTypeError(f"{face}: {name}= picks frames inside video clips; "
+        # A face without video parameters (read_results) gets them among the options.
+        given = {"sample": sample, "fps": fps, "keyframes": keyframes,
+                 "decode_threads": decode_threads}
+        given.update((k, client_options.pop(k)) for k in _VIDEO_DEFAULTS if k in client_options)
+        for name, default in _VIDEO_DEFAULTS.items():
+            if kind in _NOT_SAMPLED and given[name] != default:
+                raise ArgumentTypeError(f"{face}: {name}= picks or decodes frames of video clips; "
                                         f"{_NOT_SAMPLED[kind]} are thinned with every=.")
         options = _client_options(face, client_options, cache)
         step = _step(sample, fps) if kind == "video" else None

@@ -46,7 +46,8 @@ def open_images(
     camera: str | Sequence[str] | None = None, product: str | None = None,
     start: TimeLike | None = None, end: TimeLike | None = None, *,
     every: str | pd.Timedelta | None = None, sample: str | pd.Timedelta | None = None,
-    fps: float | None = None, scale: float = 1, grayscale: bool = False,
+    fps: float | None = None, keyframes: bool = False, decode_threads: int = 1,
+    scale: float = 1, grayscale: bool = False,
     chunks: int | dict[str, int] | None = None, coerce_shape: tuple[int, int] | None = None,
     on_error: str = "raise", cache: bool = False, max_frames: int = MAX_FRAMES,
     token: str | None = None, base_url: str | None = None, **client_options: Any,
@@ -75,7 +76,8 @@ def open_images(
         and results; :class:`ArgumentTypeError` names a keyword it does not take.
     """
     selection = Selection.build("image", camera, product, start, end, every=every,
-                                sample=sample, fps=fps, cache=cache, max_frames=max_frames,
+                                sample=sample, fps=fps, keyframes=keyframes,
+                                decode_threads=decode_threads, cache=cache, max_frames=max_frames,
                                 token=token, base_url=base_url, client_options=client_options)
     options = CubeOptions.from_arguments(scale=scale, grayscale=grayscale,
                                          coerce_shape=coerce_shape, on_error=on_error,

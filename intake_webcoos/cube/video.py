@@ -40,7 +40,12 @@ from intake_webcoos.cube.contract import (
     time_chunks,
 )
 from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
-from intake_webcoos.errors import FrameDecodeError, MissingDependencyError
+from intake_webcoos.errors import (
+    ArgumentTypeError,
+    FrameDecodeError,
+    InvalidArgumentError,
+    MissingDependencyError,
+)
 from intake_webcoos.fs.element_files import element_files, fetch_batch
 
 #: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
@@ -81,8 +86,41 @@ def first_frame(data: bytes, options: CubeOptions, url: str) -> np.ndarray:
         raise _unreadable_clip(url, exc) from exc
 
 
+@dataclass(frozen=True)
+class ClipDecoding:
+    """How PyAV decodes a clip: key frames only or every frame, and its threads.
+
+    Parameters
+    ----------
+    keyframes : bool
+        Decode only key frames (the codec skips the others without decoding them).
+    threads : int
+        FFmpeg's decoding threads per task (frame and slice threading); 0 lets
+        FFmpeg use one per core, 1 decodes in the task's own thread.
+    """
+
+    keyframes: bool = False
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.keyframes, bool):
+            raise ArgumentTypeError(f"keyframes must be True or False, not {self.keyframes!r}")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) \
+                or self.threads < 0:
+            raise InvalidArgumentError("decode_threads must be a whole number >= 0 (0: one "
+                                       f"per core), not {self.threads!r}")
+
+    def configure(self, stream: Any) -> None:
+        """Set up a PyAV video stream before its first packet is decoded."""
+        if self.keyframes:
+            stream.codec_context.skip_frame = "NONKEY"
+        if self.threads != 1:
+            stream.thread_type = "AUTO"
+            stream.thread_count = self.threads
+
+
 def _samples(data: bytes, options: CubeOptions, url: str, *, first: int, count: int,
-             step: float) -> tuple[np.ndarray, np.ndarray]:
+             step: float, decoding: ClipDecoding) -> tuple[np.ndarray, np.ndarray]:
     assert options.shape is not None
     av = _av()
     frames = np.zeros((count, *options.shape, options.bands), dtype=np.uint8)
@@ -91,6 +129,7 @@ def _samples(data: bytes, options: CubeOptions, url: str, *, first: int, count: 
     try:
         with av.open(io.BytesIO(data)) as container:
             stream = container.streams.video[0]
+            decoding.configure(stream)
             rate = stream.average_rate
             # Offsets count from the clip's first frame: recordings often start at pts > 0.
             origin = stream.start_time or 0
@@ -117,17 +156,27 @@ def _samples(data: bytes, options: CubeOptions, url: str, *, first: int, count: 
     logger.debug("decoded %d frames for samples %d to %d of %s", decoded, first,
                  first + count - 1, url)
     if not valid.all() and not options.mask:
-        missing = np.flatnonzero(~valid) + first
-        raise FrameDecodeError(
-            url, f"{missing.size} samples (one per {step:g} s; first missing: sample "
-            f"{missing[0]}, at {missing[0] * step:g} s) have no frame: the clip is shorter "
-            f"than its duration says (truncated?), or sampled faster than its "
-            f"{float(rate or 0):g} frames per second. on_error='mask' keeps the others.")
+        raise _missing_samples(url, np.flatnonzero(~valid) + first, step, rate, decoding)
     return frames, valid
 
 
+def _missing_samples(url: str, missing: np.ndarray, step: float, rate: Any,
+                     decoding: ClipDecoding) -> FrameDecodeError:
+    """The error for samples without a frame, saying the likely causes."""
+    why = (f"the clip is shorter than its duration says (truncated?), or sampled faster "
+           f"than its {float(rate or 0):g} frames per second")
+    if decoding.keyframes:
+        why += (", or, with keyframes=True, its key frames are further apart than "
+                f"sample={step:g} s (sample at least the key frame interval)")
+    return FrameDecodeError(
+        url, f"{missing.size} samples (one per {step:g} s; first missing: sample "
+        f"{missing[0]}, at {missing[0] * step:g} s) have no frame: {why}. "
+        "on_error='mask' keeps the others.")
+
+
 def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: int,
-                step: float, options: CubeOptions) -> tuple[np.ndarray, np.ndarray]:
+                step: float, options: CubeOptions, decoding: ClipDecoding = ClipDecoding()
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Samples ``first`` to ``first + count`` of a clip, and their validity.
 
     Sample k is the first frame whose time since the clip's first frame lies in
@@ -148,6 +197,8 @@ def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: i
         Seconds of clip time per sample.
     options : CubeOptions
         Scale, grayscale, frame shape and masking.
+    decoding : ClipDecoding
+        Key frames only or every frame, and FFmpeg's threads.
 
     Returns
     -------
@@ -158,7 +209,8 @@ def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: i
     """
     (data,) = fetched
     block = decode_fetched(data, url, options,
-                           partial(_samples, first=first, count=count, step=step))
+                           partial(_samples, first=first, count=count, step=step,
+                                   decoding=decoding))
     if block is None:  # a missing or unreadable clip, masked
         assert options.shape is not None
         return (np.zeros((count, *options.shape, options.bands), dtype=np.uint8),
@@ -171,7 +223,8 @@ def open_video(
     camera: str | Sequence[str] | None = None, product: str | None = None,
     start: TimeLike | None = None, end: TimeLike | None = None, *,
     every: str | pd.Timedelta | None = None, sample: str | pd.Timedelta | None = None,
-    fps: float | None = None, scale: float = 1, grayscale: bool = False,
+    fps: float | None = None, keyframes: bool = False, decode_threads: int = 1,
+    scale: float = 1, grayscale: bool = False,
     chunks: int | dict[str, int] | None = None, coerce_shape: tuple[int, int] | None = None,
     on_error: str = "raise", cache: bool = False, max_frames: int = MAX_FRAMES,
     token: str | None = None, base_url: str | None = None, **client_options: Any,
@@ -204,8 +257,10 @@ def open_video(
         :class:`EmptyRangeError` (saying why) when no clip is selected.
     """
     _av()
+    decoding = ClipDecoding(keyframes, decode_threads)
     selection = Selection.build("video", camera, product, start, end, every=every,
-                                sample=sample, fps=fps, cache=cache, max_frames=max_frames,
+                                sample=sample, fps=fps, keyframes=keyframes,
+                                decode_threads=decode_threads, cache=cache, max_frames=max_frames,
                                 token=token, base_url=base_url, client_options=client_options)
     options = CubeOptions.from_arguments(scale=scale, grayscale=grayscale,
                                          coerce_shape=coerce_shape, on_error=on_error,
@@ -216,7 +271,7 @@ def open_video(
     assert selection.step is not None
     # After the frame size is known: the default chunk holds about 64 MiB of its pixels.
     per_chunk, other_chunks = time_chunks(chunks, default=frames_per_chunk(options))
-    ds = _clips_cube(clips, found, product, selection.step, per_chunk, options)
+    ds = _clips_cube(clips, found, product, selection.step, per_chunk, options, decoding)
     return ds.chunk(other_chunks) if other_chunks else ds
 
 
@@ -304,7 +359,8 @@ def _frame_size(clips: pd.DataFrame, options: CubeOptions) -> CubeOptions:
 
 
 def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,
-                per_chunk: int | None, options: CubeOptions) -> xr.Dataset:
+                per_chunk: int | None, options: CubeOptions, decoding: ClipDecoding
+                ) -> xr.Dataset:
     """One fetch task per clip, decode tasks of ``per_chunk`` samples (None: the clip)."""
     fetch_name = f"webcoos-fetch-clip-{tokenize(tuple(clips['url']), options.client)}"
     graph: dict[Any, Any] = {}
@@ -315,7 +371,7 @@ def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,
                                   (None if pd.isna(clip.size) else int(clip.size),))
         size = per_chunk or count
         blocks.extend(((decode_clip, (fetch_name, i), clip.url, first, min(size, count - first),
-                        step, options), min(size, count - first))
+                        step, options, decoding), min(size, count - first))
                       for first in range(0, count, size))
         rows.append(pd.DataFrame({"time": clip.time + pd.to_timedelta(np.arange(count) * step,
                                                                        unit="s"),
@@ -325,9 +381,10 @@ def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,
     ds = assemble_cube(graph, blocks, frames, camera, product, options,
                        extra_coords={"clip": frames["filename"].to_numpy(dtype=object)})
     ds.attrs["sample_seconds"] = step
+    ds.attrs["keyframes_only"] = int(decoding.keyframes)
     ds.attrs["time_note"] = ("time is the clip start (from the API) plus the sample's offset in "
                              "the clip, UTC (naive datetime64, xarray convention)")
     return ds
 
 
-__all__ = ["decode_clip", "first_frame", "open_video"]
+__all__ = ["ClipDecoding", "decode_clip", "first_frame", "open_video"]

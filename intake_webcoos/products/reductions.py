@@ -13,7 +13,9 @@ and ``open_video``) stream over the chunks of frames in one pass
 number of frames; float images are reduced by xarray.  Frames marked False in
 a ``valid`` coordinate are skipped.  With ``freq`` a product is computed per UTC
 bin (``"10min"``, ``"1h"``...), whose start labels the new ``time`` axis; bins
-without frames (night) do not appear.
+without frames (night) do not appear.  With ``per="clip"`` (cubes of
+:func:`~intake_webcoos.open_video`) a product is computed per clip, i.e. per
+burst as Argus stations and WebCOOS make them, labelled by the clip's start.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from intake_webcoos.api.times import to_timedelta
-from intake_webcoos.errors import MissingVariableError
+from intake_webcoos.errors import ArgumentTypeError, MissingVariableError, one_of
 from intake_webcoos.products.statistics import bin_labels, streaming_statistics
 
 #: Luminance weights of R, G, B (ITU-R BT.601).
@@ -54,57 +56,81 @@ STATISTICS = {
 }
 
 
-def _bins(image: xr.DataArray, freq: str | None) -> tuple[np.ndarray | None, xr.DataArray | None]:
-    """Each frame's bin number and the bins' ``time`` coordinate (None without ``freq``)."""
+def _bins(image: xr.DataArray, freq: str | None, per: str | None
+          ) -> tuple[np.ndarray | None, dict[str, xr.DataArray]]:
+    """Each frame's bin number and the bins' coordinates (None and {} for one product).
+
+    Frames are sorted by time (see :func:`_streamed`), so a clip's frames are one
+    run and each clip is a bin labelled by its first frame's time, its start.
+    """
+    if per is not None:
+        one_of("per", per, ("clip",))
+        if freq is not None:
+            raise ArgumentTypeError("give freq= (UTC bins) or per='clip' (one product per "
+                                    "clip), not both")
+        if "clip" not in image.coords:
+            raise MissingVariableError("per='clip' needs a cube of video clips (open_video), "
+                                       "whose 'clip' coordinate names each frame's clip; "
+                                       "for stills, use freq='10min'")
+        clips = image["clip"].values
+        labels, names = pd.factorize(clips)
+        starts = pd.DatetimeIndex(image["time"].values)[np.unique(labels, return_index=True)[1]]
+        return labels, {
+            "time": xr.DataArray(starts.as_unit("ns"), dims="time", attrs={
+                "timezone": "UTC", "note": "start of each clip, UTC"}),
+            "clip": xr.DataArray(np.asarray(names, dtype=object), dims="time")}
     if freq is None:
-        return None, None
+        return None, {}
     labels, starts = bin_labels(pd.DatetimeIndex(image["time"].values),
                                 to_timedelta(freq, "freq"))
-    return labels, xr.DataArray(starts, dims="time", attrs={
-        "timezone": "UTC", "bin_width": str(freq), "note": "start of each bin, UTC"})
+    return labels, {"time": xr.DataArray(starts, dims="time", attrs={
+        "timezone": "UTC", "bin_width": str(freq), "note": "start of each bin, UTC"})}
 
 
-def _streamed(image: xr.DataArray, stats: Sequence[str], freq: str | None
-              ) -> dict[str, xr.DataArray]:
+def _streamed(image: xr.DataArray, stats: Sequence[str], freq: str | None,
+              per: str | None) -> dict[str, xr.DataArray]:
     """The statistics of an integer image, from one pass (:mod:`.statistics`)."""
     image = image.transpose("time", ...)
     if not image.indexes["time"].is_monotonic_increasing:
         image = image.sortby("time")
-    labels, times = _bins(image, freq)
+    labels, bins = _bins(image, freq, per)
     data = da.asarray(image.data)
     valid = da.asarray(image["valid"].data).astype(bool) if "valid" in image.coords else None
     arrays = streaming_statistics(data, valid, labels, stats)
-    dims = image.dims[1:] if freq is None else image.dims
+    dims = image.dims[1:] if labels is None else image.dims
     coords = {name: coord for name, coord in image.coords.items() if "time" not in coord.dims}
-    if times is not None:
-        coords["time"] = times
+    coords.update(bins)
     return {stat: xr.DataArray(arrays[stat], dims=dims, coords=coords) for stat in stats}
 
 
-def _reduced(image: xr.DataArray, stat: str, freq: str | None) -> xr.DataArray:
+def _reduced(image: xr.DataArray, stat: str, freq: str | None, per: str | None
+             ) -> xr.DataArray:
     """One statistic of a float image, by xarray (skipping NaN and invalid frames)."""
     how = STATISTICS[stat][0]
+    if not image.indexes["time"].is_monotonic_increasing:
+        image = image.sortby("time")
     data = image.where(image["valid"]) if "valid" in image.coords else image
-    if freq is None:
+    labels, bins = _bins(image, freq, per)
+    if labels is None:
         out = getattr(data, how)("time")
     else:
-        labels, times = _bins(image, freq)
-        grouped = data.assign_coords(time_bin=("time", labels)).groupby("time_bin")
-        out = getattr(grouped, how)("time").rename(time_bin="time").assign_coords(time=times)
+        grouped = data.drop_vars("clip", errors="ignore").assign_coords(
+            time_bin=("time", labels)).groupby("time_bin")
+        out = getattr(grouped, how)("time").rename(time_bin="time").assign_coords(bins)
     if how in ("mean", "std"):
         out = out.astype(np.float32)
-    per_frame = [c for c in image.coords if image[c].dims == ("time",) and c != "time"]
-    return out.drop_vars([c for c in per_frame if c in out.coords])
+    per_frame = [c for c in image.coords if image[c].dims == ("time",) and c not in bins]
+    return out.drop_vars([c for c in per_frame if c in out.coords and c != "time"])
 
 
-def _products(obj: xr.Dataset | xr.DataArray, stats: Sequence[str], freq: str | None
-              ) -> dict[str, xr.DataArray]:
-    """The statistics ``stats`` over ``time`` (whole series or per ``freq`` bin), named."""
+def _products(obj: xr.Dataset | xr.DataArray, stats: Sequence[str], freq: str | None,
+              per: str | None) -> dict[str, xr.DataArray]:
+    """The statistics ``stats`` over ``time`` (whole series, per ``freq`` bin or per clip)."""
     image = image_of(obj)
     if np.issubdtype(image.dtype, np.integer):
-        out = _streamed(image, stats, freq)
+        out = _streamed(image, stats, freq, per)
     else:
-        out = {stat: _reduced(image, stat, freq) for stat in stats}
+        out = {stat: _reduced(image, stat, freq, per) for stat in stats}
     for stat, product in out.items():
         product.name = stat
         product.attrs = {**image.attrs, "product": stat, "description": STATISTICS[stat][1]}
@@ -112,37 +138,62 @@ def _products(obj: xr.Dataset | xr.DataArray, stats: Sequence[str], freq: str | 
     return out
 
 
-def timex(obj, freq: str | None = None) -> xr.DataArray:
-    """Time-exposure image: the mean of each pixel over the frames (float32)."""
-    return _products(obj, ["timex"], freq)["timex"]
+def timex(obj, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
+    """Time-exposure image: the mean of each pixel over the frames (float32).
+
+    Parameters
+    ----------
+    obj : xarray.Dataset or xarray.DataArray
+        An image cube (its ``image`` variable) or an image ``DataArray``.
+    freq : str, optional
+        One image per UTC bin of this width (``"10min"``, ``"1h"``), labelled by
+        the bin's start; bins without frames do not appear.
+    per : {"clip"}, optional
+        One image per video clip (a burst), labelled by the clip's start, with a
+        ``clip`` coordinate naming it; not with ``freq``.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(y, x, band)``, or ``(time, y, x, band)`` with ``freq`` or ``per``.
+    """
+    return _products(obj, ["timex"], freq, per)["timex"]
 
 
-def variance(obj, freq: str | None = None) -> xr.DataArray:
+def variance(obj, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
     """The standard deviation of each pixel over the frames (float32).
 
     Coastal imaging calls this image "variance"; it is the standard deviation,
     which keeps the units of the image.
+
+    ``freq`` and ``per`` as for :func:`timex`.
     """
-    return _products(obj, ["variance"], freq)["variance"]
+    return _products(obj, ["variance"], freq, per)["variance"]
 
 
-def brightest(obj, freq: str | None = None) -> xr.DataArray:
-    """The brightest value of each pixel and band over the frames."""
-    return _products(obj, ["brightest"], freq)["brightest"]
+def brightest(obj, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
+    """The brightest value of each pixel and band over the frames.
+
+    ``freq`` and ``per`` as for :func:`timex`.
+    """
+    return _products(obj, ["brightest"], freq, per)["brightest"]
 
 
-def darkest(obj, freq: str | None = None) -> xr.DataArray:
-    """The darkest value of each pixel and band over the frames."""
-    return _products(obj, ["darkest"], freq)["darkest"]
+def darkest(obj, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
+    """The darkest value of each pixel and band over the frames.
+
+    ``freq`` and ``per`` as for :func:`timex`.
+    """
+    return _products(obj, ["darkest"], freq, per)["darkest"]
 
 
-def stats(obj, freq: str | None = None) -> xr.Dataset:
+def stats(obj, freq: str | None = None, *, per: str | None = None) -> xr.Dataset:
     """All four statistics (``timex``, ``variance``, ``brightest``, ``darkest``) at once.
 
     They come from one read of each frame: computing the Dataset decodes every
-    frame once, not four times.
+    frame once, not four times.  ``freq`` and ``per`` as for :func:`timex`.
     """
-    products = _products(obj, list(STATISTICS), freq)
+    products = _products(obj, list(STATISTICS), freq, per)
     first = products["timex"]
     return xr.Dataset(products, attrs={k: v for k, v in first.attrs.items()
                                        if k not in ("product", "description")})

@@ -55,6 +55,38 @@ class Partial:
     min: np.ndarray | None = None
 
 
+#: What each statistic needs from the frames of a chunk.
+NEEDS = {"timex": ("sum",), "variance": ("sum", "sumsq"), "brightest": ("max",),
+         "darkest": ("min",)}
+#: uint16 holds the sum of this many uint8 frames (255 * 257 = 65535): half the
+#: memory traffic of uint32 sums, which :func:`_sum` adds these partial sums into.
+_NARROW_RUN = 257
+
+
+def needs_of(stats: Sequence[str]) -> tuple[str, ...]:
+    """The partial fields (``sum``, ``sumsq``, ``max``, ``min``) that ``stats`` need."""
+    return tuple(field for field in ("sum", "sumsq", "max", "min")
+                 if any(field in NEEDS[stat] for stat in stats))
+
+
+def _sum(frames: np.ndarray) -> np.ndarray:
+    """The uint32 sum of uint8 frames, frame by frame through uint16 runs.
+
+    Frame by frame, never a temporary the size of the block; for other integer
+    dtypes, numpy's own sum.
+    """
+    if frames.dtype != np.uint8:
+        return frames.sum(axis=0, dtype=np.uint32)
+    total = np.zeros(frames.shape[1:], dtype=np.uint32)
+    run = np.empty(frames.shape[1:], dtype=np.uint16)
+    for start in range(0, len(frames), _NARROW_RUN):
+        np.copyto(run, frames[start])
+        for frame in frames[start + 1:start + _NARROW_RUN]:
+            np.add(run, frame, out=run)
+        total += run
+    return total
+
+
 def _sum_of_squares(frames: np.ndarray) -> np.ndarray:
     # Frame by frame: a square of the whole block at once would double its memory.
     # uint32 holds the squares of 66,000 uint8 frames: more than a chunk ever has.
@@ -66,32 +98,38 @@ def _sum_of_squares(frames: np.ndarray) -> np.ndarray:
     return total
 
 
-def partial(frames: np.ndarray) -> Partial:
-    """The partial of ``frames`` (``(time, ...)``, integers): count, sums, extremes.
+def partial(frames: np.ndarray, needs: Sequence[str] = ("sum", "sumsq", "max", "min")
+            ) -> Partial:
+    """The partial of ``frames`` (``(time, ...)``, integers): count, and the fields ``needs``.
 
-    Every partial holds all of them (cheap beside decoding), so products computed
-    together (``dask.compute(timex, variance)``) share one partial of each chunk.
+    Only what the asked statistics need is computed (:func:`needs_of`): a timex
+    reads each frame once to add it, ``stats()`` computes all four fields.
     """
     part = Partial(len(frames))
     if not len(frames):
         return part
     # uint32 is exact for 16 million frames of uint8, twice as fast and half the
     # memory of int64; totals over chunks are int64 (see combine).
-    part.sum = frames.sum(axis=0, dtype=np.uint32)
-    part.sumsq = _sum_of_squares(frames)
-    part.max, part.min = frames.max(axis=0), frames.min(axis=0)
+    if "sum" in needs:
+        part.sum = _sum(frames)
+    if "sumsq" in needs:
+        part.sumsq = _sum_of_squares(frames)
+    if "max" in needs:
+        part.max = frames.max(axis=0)
+    if "min" in needs:
+        part.min = frames.min(axis=0)
     return part
 
 
 def chunk_partials(block: np.ndarray, valid: np.ndarray | None,
-                   segments: Sequence[tuple[int, int]]) -> list[Partial]:
+                   segments: Sequence[tuple[int, int]], needs: Sequence[str]) -> list[Partial]:
     """One partial per segment ``[start, stop)`` of a chunk, its invalid frames left out."""
     parts = []
     for start, stop in segments:
         frames = block[start:stop]
         if valid is not None and not valid[start:stop].all():
             frames = frames[valid[start:stop]]
-        parts.append(partial(frames))
+        parts.append(partial(frames, needs))
     return parts
 
 
@@ -236,7 +274,10 @@ def streaming_statistics(image: da.Array, valid: da.Array | None, labels: np.nda
     bins = int(labels.max()) + 1 if len(labels) else int(not binned)
     segments, contributors = bin_segments(labels, image.chunks[0], bins)
     frames = np.bincount(labels, minlength=bins)
-    token = tokenize(image, valid, labels.tobytes())
+    needs = needs_of(stats)
+    # The fields are part of the name: products computed together share partials only
+    # when they need the same fields (``stats()`` computes all four in one pass).
+    token = tokenize(image, valid, labels.tobytes(), needs)
     pname, cname = f"webcoos-partial-{token}", f"webcoos-combine-{token}"
     fname = f"webcoos-stats-{tokenize(token, sorted(stats))}"
     graph: dict[Any, Any] = {}
@@ -245,7 +286,7 @@ def streaming_statistics(image: da.Array, valid: da.Array | None, labels: np.nda
         for where in spatial:
             graph[(pname, c, *where)] = (
                 chunk_partials, (image.name, c, *where),
-                None if valid is None else (valid.name, c), chunk_segments)
+                None if valid is None else (valid.name, c), chunk_segments, needs)
     leading = (1,) if binned else ()
     for b, members in enumerate(contributors):
         for where in spatial:
