@@ -73,8 +73,8 @@ def imported_modules(path: Path) -> set[str]:
             found |= {a.name for a in node.names if a.name in MODULE_NAMES}
         elif isinstance(node, ast.ImportFrom) and node.module in MODULE_NAMES:
             subs = {f"{node.module}.{a.name}" for a in node.names}
-            found |= (subs & set(MODULE_NAMES)) or {node.module}
-            if subs - set(MODULE_NAMES):
+            found |= subs & set(MODULE_NAMES)
+            if node.module != "intake_webcoos":  # a subpackage's __init__ runs too
                 found.add(node.module)
     return found - {module_name(path)}
 

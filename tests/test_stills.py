@@ -19,8 +19,7 @@ import xarray as xr
 from PIL import Image
 
 from intake_webcoos import open_images
-from intake_webcoos.cube.contract import CubeOptions
-from intake_webcoos.cube.stills import frames_per_chunk
+from intake_webcoos.cube.contract import CubeOptions, frames_per_chunk
 from intake_webcoos.errors import (
     FrameDecodeError,
     FrameShapeError,
@@ -254,3 +253,9 @@ def test_chunks_decode_the_same_frames_as_single_frame_chunks(standin, stills_ho
     one_by_one = cube(standin, CAMERA, STILLS, START, END, chunks=1)
     assert one_by_one["image"].data.numblocks[0] == stills_hour.sizes["time"]
     np.testing.assert_array_equal(one_by_one["image"].values, stills_hour["image"].values)
+
+
+def test_chunks_minus_one_is_one_chunk_as_in_dask(standin, stills_hour):
+    whole = cube(standin, CAMERA, STILLS, START, END, chunks={"time": -1})
+    assert whole["image"].data.chunks[0] == (stills_hour.sizes["time"],)
+    np.testing.assert_array_equal(whole["image"].values, stills_hour["image"].values)

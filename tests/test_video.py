@@ -7,6 +7,9 @@ the keyframe before them, truncated and damaged clips are raised or masked.
 from __future__ import annotations
 
 import io
+import itertools
+import logging
+import re
 import sys
 from dataclasses import replace
 
@@ -17,7 +20,7 @@ import pytest
 import xarray as xr
 
 from intake_webcoos import open_video
-from intake_webcoos.cube.contract import CubeOptions
+from intake_webcoos.cube.contract import CHUNK_BYTES, CubeOptions
 from intake_webcoos.cube.video import decode_clip
 from intake_webcoos.errors import FrameDecodeError, MissingDependencyError
 from intake_webcoos.server import Variants
@@ -93,7 +96,6 @@ def test_clips_without_a_duration_are_counted_from_their_container(standin):
 def test_sampling_rates(standin, options, per_clip):
     ds = video(standin, START, "2025-09-10T18:10Z", **options)
     assert ds.sizes["time"] == per_clip
-    assert ds["image"].data.chunks[0] == (per_clip,)  # one chunk per clip
     frames = ds["image"].values
     assert frames.mean() > 10 and not (frames[0] == frames[-1]).all()  # the waves move
 
@@ -107,6 +109,62 @@ def test_chunks_of_n_frames_within_clips(standin):
     assert len(standin.requests_to("files")) == 1
     np.testing.assert_array_equal(middle, whole["image"].isel(time=slice(16, 29)).values)
     np.testing.assert_array_equal(split["image"].values, whole["image"].values)
+
+
+@pytest.mark.parametrize(("options", "per_chunk"), [
+    ({"coerce_shape": (1080, 1920)}, (10, 10, 10, 10)),  # 5.9 MiB a frame
+    ({"coerce_shape": (1520, 2688), "sample": "250ms"}, (8,) * 10),  # the least of 8
+    ({"sample": "250ms"}, (64, 16)),  # small frames: the most of 64, then the clip's rest
+])
+def test_default_chunks_hold_about_64_mib_and_never_span_clips(standin, options, per_chunk):
+    ds = video(standin, START, "2025-09-10T18:20Z", **options)
+    chunks = ds["image"].data.chunks[0]
+    assert chunks == per_chunk * 2  # two clips, split alike
+    frame = ds["image"].nbytes / ds.sizes["time"]
+    assert max(chunks) * frame <= 1.5 * CHUNK_BYTES
+    assert max(chunks) == 64 or max(chunks) * frame >= CHUNK_BYTES / 2
+    bounds = np.cumsum((0, *chunks))
+    for lo, hi in itertools.pairwise(bounds):
+        assert len(set(ds["clip"].values[lo:hi])) == 1
+
+
+def test_chunked_cube_equals_one_chunk_per_clip(standin):
+    whole = video(standin, START, "2025-09-10T18:20Z", sample="250ms", chunks={"time": -1})
+    assert whole["image"].data.chunks[0] == (80, 80)
+    split = video(standin, START, "2025-09-10T18:20Z", sample="250ms")
+    assert split["image"].data.numblocks[0] == 4
+    standin.clear_requests()
+    frames = split["image"].values
+    assert len(standin.requests_to("files")) == 2  # each clip fetched once for its chunks
+    np.testing.assert_array_equal(frames, whole["image"].values)
+    for chunks in (None, {"time": 7}):
+        xr.testing.assert_equal(video(standin, START, "2025-09-10T18:20Z", sample="250ms",
+                                      chunks=chunks).webcoos.timex(),
+                                whole.webcoos.timex())
+
+
+def _decoded(caplog) -> list[int]:
+    return [int(re.match(r"decoded (\d+) frames", r.getMessage())[1]) for r in caplog.records
+            if r.name == "intake_webcoos.cube" and r.getMessage().startswith("decoded")]
+
+
+@pytest.mark.parametrize("per_chunk", [3, 5, 12])
+def test_chunks_decode_a_clip_about_once(caplog, per_chunk):
+    gop = 6  # a keyframe every 1.5 s, as cameras write
+    clip = mp4([k * 4 for k in range(60)], range(60), gop=gop)
+    with caplog.at_level(logging.DEBUG, logger="intake_webcoos.cube"):
+        whole, _ = decode_clip([clip], "u", 0, 30, 0.5, GRAY)
+        (once,) = _decoded(caplog)
+        caplog.clear()
+        parts = [decode_clip([clip], "u", first, min(per_chunk, 30 - first), 0.5, GRAY)[0]
+                 for first in range(0, 30, per_chunk)]
+        decoded = _decoded(caplog)
+    assert once == 60
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
+    # Each chunk decodes its own frames, at most a keyframe interval before them, and
+    # the one frame after them that ends it.
+    assert sum(decoded) <= once + len(parts) * gop
+    assert max(decoded) <= 2 * per_chunk + gop + 1
 
 
 def mp4(values, pts, fps=4, gop=None):
@@ -211,17 +269,19 @@ def damaged():
         yield damaged
 
 
-def test_corrupt_and_missing_clips(damaged):
+@pytest.mark.parametrize("chunks", [None, {"time": 15}])
+def test_corrupt_and_missing_clips(damaged, chunks):
     s, urls = damaged
-    ds = video(s, START, END)
+    ds = video(s, START, END, chunks=chunks)
     with pytest.raises(FrameDecodeError, match="not a readable video clip") as info:
         ds["image"].isel(time=slice(40, 80)).compute()
     assert info.value.url == urls[1]
     with pytest.raises(FileNotFoundError, match="No file at"):
         ds["image"].isel(time=slice(80, 120)).compute()
-    masked = video(s, START, END, on_error="mask")
+    masked = video(s, START, END, on_error="mask", chunks=chunks)
     valid = masked["valid"].values.reshape(6, 40)
     assert valid.all(axis=1).tolist() == [True, False, False, True, True, True]
+    assert not valid[1:3].any()  # every chunk of the bad clips, masked whole
     good = np.delete(masked["image"].values, np.s_[40:120], axis=0).astype(float)
     np.testing.assert_allclose(masked.webcoos.timex().values, good.mean(axis=0), atol=1e-3)
 

@@ -45,6 +45,10 @@ CITATION = (
 ON_ERROR = ("raise", "mask")
 #: Frames a cube opened without ``start`` or ``end`` may hold: a day of one-minute stills.
 MAX_FRAMES = 1440
+#: Bytes of pixels a chunk holds by default (see :func:`frames_per_chunk`): tasks
+#: long enough that scheduling costs nothing beside decoding, and a few chunks per
+#: thread in memory at once.
+CHUNK_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -151,17 +155,29 @@ def learn_shape(listing: pd.DataFrame, options: CubeOptions,
                      "nothing to learn the frame size from (pass coerce_shape=(ny, nx)).")
 
 
-def time_chunks(chunks: int | dict[str, int] | None, default: int | None = 1
+def frames_per_chunk(options: CubeOptions) -> int:
+    """The default frames per chunk: about :data:`CHUNK_BYTES` of pixels, 8 to 64 frames."""
+    assert options.shape is not None
+    frame = options.shape[0] * options.shape[1] * options.bands
+    return max(8, min(64, CHUNK_BYTES // max(1, frame)))
+
+
+def time_chunks(chunks: int | dict[str, int] | None, default: int
                 ) -> tuple[int | None, dict[str, int]]:
-    """Frames per chunk along ``time`` (``default`` when not given) and the other chunks."""
+    """Frames per chunk along ``time`` and the other chunks.
+
+    ``default`` when ``chunks`` gives no size along time; None for ``-1`` (dask's
+    "the whole dimension": a whole listing of stills, a whole clip of video).
+    """
     other: dict[str, int] = {}
     per_chunk: int | None = default
-    if isinstance(chunks, int):
-        per_chunk = chunks
-    elif chunks is not None:
+    if isinstance(chunks, dict):
         other = {k: v for k, v in chunks.items() if k != "time"}
-        if chunks.get("time") not in (None, -1):
-            per_chunk = int(chunks["time"])
+        chunks = chunks.get("time")
+    if chunks == -1:
+        per_chunk = None
+    elif chunks is not None:
+        per_chunk = int(chunks)
     if per_chunk is not None and per_chunk < 1:
         raise InvalidArgumentError("chunks along time must be at least 1 frame")
     return per_chunk, other

@@ -41,16 +41,8 @@ CLIENT_OPTIONS = tuple(f.name for f in dataclasses.fields(Settings)
 DEFAULT_SAMPLE = "500ms"
 #: The product a camera's clips come from when none is named.
 DEFAULT_VIDEO_PRODUCT = "video-archive"
-#: Why each kind of face refuses a keyword of another.
-_REFUSED = {
-    "image": {"sample": "sample= picks frames inside video clips; stills are thinned with "
-                        "every=",
-              "fps": "fps= picks frames inside video clips; stills are thinned with every="},
-    "results": {"sample": "sample= picks frames inside video clips; results are thinned "
-                          "with every=",
-                "fps": "fps= picks frames inside video clips; results are thinned with "
-                       "every="},
-}
+#: The faces that refuse the keywords of video sampling, and what they thin with instead.
+_NOT_SAMPLED = {"image": "stills", "results": "results"}
 _FACES = {"image": "open_images", "video": "open_video", "results": "read_results"}
 #: The shared keywords the cube faces document (``open_images``, ``open_video``).
 CUBE_KEYWORDS = ("camera", "start", "every", "sample", "scale", "coerce_shape", "cache",
@@ -158,9 +150,10 @@ class Selection:
         face, client_options = _FACES[kind], dict(client_options or {})
         # A face without sample/fps parameters (read_results) gets them among the options.
         given = {"sample": sample, "fps": fps, **client_options}
-        for name, why in _REFUSED.get(kind, {}).items():
-            if given.get(name) is not None:
-                raise ArgumentTypeError(f"{face}: {why}.")
+        for name in ("sample", "fps"):
+            if kind in _NOT_SAMPLED and given.get(name) is not None:
+                raise ArgumentTypeError(f"{face}: {name}= picks frames inside video clips; "
+                                        f"{_NOT_SAMPLED[kind]} are thinned with every=.")
         options = _client_options(face, client_options, cache)
         step = _step(sample, fps) if kind == "video" else None
         targets = _targets(camera)

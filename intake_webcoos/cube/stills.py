@@ -28,6 +28,7 @@ from intake_webcoos.cube.contract import (
     decode_fetched,
     decode_still,
     fit,
+    frames_per_chunk,
     learn_shape,
     time_chunks,
 )
@@ -35,10 +36,6 @@ from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
 from intake_webcoos.fs.element_files import listed_sizes
 from intake_webcoos.fs.prefetch import Prefetcher
 
-#: Bytes of pixels a chunk holds by default (see :func:`frames_per_chunk`): tasks
-#: long enough that scheduling costs nothing beside decoding, and a few chunks per
-#: thread in memory at once.
-CHUNK_BYTES = 64 * 2**20
 #: Files of the chunks beyond a chunk its task may start fetching: enough in flight
 #: that the next chunk's files have arrived when it starts.
 AHEAD = 32
@@ -64,8 +61,8 @@ def open_images(
     {parameters}
     chunks : int or dict, optional
         Frames per chunk along ``time``, e.g. ``{"time": 10}`` (default: about
-        64 MiB of pixels, 8 to 64 frames); other dimensions given in a dict are
-        rechunked afterwards.
+        64 MiB of pixels, 8 to 64 frames; ``-1``: every frame in one chunk); other
+        dimensions given in a dict are rechunked afterwards.
     on_error : {"raise", "mask"}
         ``"mask"`` turns unreadable or missing frames into zeros marked False
         in a boolean ``valid`` coordinate; the ``.webcoos`` products skip them.
@@ -95,13 +92,6 @@ def _listing(selection: Selection) -> tuple[pd.DataFrame, Asset, str]:
     listing = frame[["time", "url", "filename", "service", "size"]]
     selection.check_size(services, len(listing))
     return listing, camera, product
-
-
-def frames_per_chunk(options: CubeOptions) -> int:
-    """The default frames per chunk: about :data:`CHUNK_BYTES` of pixels, 8 to 64 frames."""
-    assert options.shape is not None
-    frame = options.shape[0] * options.shape[1] * options.bands
-    return max(8, min(64, CHUNK_BYTES // max(1, frame)))
 
 
 def load_chunk(urls: tuple[str, ...], sizes: tuple[int | None, ...], options: CubeOptions,
@@ -135,8 +125,8 @@ def load_chunk(urls: tuple[str, ...], sizes: tuple[int | None, ...], options: Cu
 def _cube(listing: pd.DataFrame, camera: Asset, product: str, options: CubeOptions,
           chunks: int | dict[str, int] | None) -> xr.Dataset:
     per_chunk, other_chunks = time_chunks(chunks, default=frames_per_chunk(options))
-    assert per_chunk is not None
     urls, sizes = tuple(listing["url"]), listed_sizes(listing)
+    per_chunk = per_chunk or len(urls)
     parts = [(urls[i:i + per_chunk], sizes[i:i + per_chunk])
              for i in range(0, len(urls), per_chunk)]
     prefetcher = Prefetcher(parts, options.client, ahead=AHEAD)  # shared by the cube's tasks

@@ -1,17 +1,22 @@
 """Frames of video-archive clips as a lazy image cube (the same contract as stills).
 
-Each clip is fetched by one task (public URL, no token) and decoded by one
-task per chunk: a whole clip by default, or N sampled frames with
-``chunks={"time": N}``, which seek to the keyframe before their first frame.
-PyAV decodes every packet but converts to arrays only the frames it keeps, one
-per ``sample`` interval of clip time.  Frame times are the clip's start (from
-the API) plus the sample's offset in the clip, so cubes are lazy: the number
-of frames per clip comes from the element's ``duration``.
+Each clip is fetched by one task (public URL, no token) whose bytes (tens of MB,
+never decoded frames) its decode tasks share.  A decode task fills one chunk:
+by default about 64 MiB of pixels (:func:`~intake_webcoos.cube.contract.frames_per_chunk`,
+the rule of stills), or N sampled frames with ``chunks={"time": N}``; chunks never
+span clips.  Each seeks to the keyframe before its first sample and decodes
+forward to its last, so the chunks of a clip decode it about once in all (one
+keyframe interval more per chunk at most), and the kept frames go straight into
+the chunk's array.  PyAV decodes every packet but converts to arrays only the
+frames it keeps, one per ``sample`` interval of clip time.  Frame times are the
+clip's start (from the API) plus the sample's offset in the clip, so cubes are
+lazy: the number of frames per clip comes from the element's ``duration``.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +35,7 @@ from intake_webcoos.cube.contract import (
     assemble_cube,
     decode_fetched,
     fit,
+    frames_per_chunk,
     learn_shape,
     time_chunks,
 )
@@ -39,6 +45,8 @@ from intake_webcoos.fs.element_files import element_files, fetch_batch
 
 #: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
 TIME_SLACK = 1e-3
+
+logger = logging.getLogger("intake_webcoos.cube")
 
 
 def _av():
@@ -79,7 +87,7 @@ def _samples(data: bytes, options: CubeOptions, url: str, *, first: int, count: 
     av = _av()
     frames = np.zeros((count, *options.shape, options.bands), dtype=np.uint8)
     valid = np.zeros(count, dtype=bool)
-    rate = None
+    rate, decoded = None, 0
     try:
         with av.open(io.BytesIO(data)) as container:
             stream = container.streams.video[0]
@@ -90,6 +98,7 @@ def _samples(data: bytes, options: CubeOptions, url: str, *, first: int, count: 
                 container.seek(origin + int(first * step / stream.time_base), stream=stream,
                                backward=True)
             for frame in container.decode(stream):
+                decoded += 1
                 if frame.pts is None:
                     raise FrameDecodeError(url, "a frame of the clip has no timestamp.")
                 seconds = float((frame.pts - origin) * stream.time_base)
@@ -104,6 +113,9 @@ def _samples(data: bytes, options: CubeOptions, url: str, *, first: int, count: 
         if not options.mask:
             raise _unreadable_clip(url, exc) from exc
         # Masking keeps the samples decoded before the damage.
+    # The frames decoded per chunk show what seeking costs (one keyframe interval at most).
+    logger.debug("decoded %d frames for samples %d to %d of %s", decoded, first,
+                 first + count - 1, url)
     if not valid.all() and not options.mask:
         missing = np.flatnonzero(~valid) + first
         raise FrameDecodeError(
@@ -175,8 +187,10 @@ def open_video(
     {parameters}
     chunks : int or dict, optional
         Sampled frames per chunk along ``time`` (``{"time": 120}``); chunks never
-        span clips. Default: one chunk per clip (1200 frames of a 10-minute clip
-        at 2 Hz), so give a size for full-resolution clips.
+        span clips. Default: about 64 MiB of pixels, 8 to 64 frames (10 frames of
+        1920x1080), as for stills; ``{"time": -1}``: one chunk per clip (1200 frames
+        of a 10-minute clip at 2 Hz, 7.5 GB at 1920x1080). The chunks of a clip
+        share its fetched bytes and decode it about once in all.
     on_error : {"raise", "mask"}
         ``"mask"`` turns frames of missing, unreadable or short clips into zeros
         marked False in a boolean ``valid`` coordinate.
@@ -193,7 +207,6 @@ def open_video(
     selection = Selection.build("video", camera, product, start, end, every=every,
                                 sample=sample, fps=fps, cache=cache, max_frames=max_frames,
                                 token=token, base_url=base_url, client_options=client_options)
-    per_chunk, other_chunks = time_chunks(chunks, default=None)
     options = CubeOptions.from_arguments(scale=scale, grayscale=grayscale,
                                          coerce_shape=coerce_shape, on_error=on_error,
                                          client_options=dict(selection.client_options))
@@ -201,6 +214,8 @@ def open_video(
     if options.shape is None:  # a few ranged reads of a header (coerce_shape spares them)
         options = _frame_size(clips, options)
     assert selection.step is not None
+    # After the frame size is known: the default chunk holds about 64 MiB of its pixels.
+    per_chunk, other_chunks = time_chunks(chunks, default=frames_per_chunk(options))
     ds = _clips_cube(clips, found, product, selection.step, per_chunk, options)
     return ds.chunk(other_chunks) if other_chunks else ds
 
@@ -290,7 +305,7 @@ def _frame_size(clips: pd.DataFrame, options: CubeOptions) -> CubeOptions:
 
 def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,
                 per_chunk: int | None, options: CubeOptions) -> xr.Dataset:
-    """One fetch task per clip, decode tasks of ``per_chunk`` samples (a clip by default)."""
+    """One fetch task per clip, decode tasks of ``per_chunk`` samples (None: the clip)."""
     fetch_name = f"webcoos-fetch-clip-{tokenize(tuple(clips['url']), options.client)}"
     graph: dict[Any, Any] = {}
     rows, blocks = [], []

@@ -34,11 +34,11 @@ from intake_webcoos.errors import (
     ReadOnlyError,
     TruncatedDownloadError,
 )
-from intake_webcoos.fs import folders
-from intake_webcoos.fs import glob as fs_glob
 from intake_webcoos.fs.dircache import ListingCache
 from intake_webcoos.fs.entries import asset_totals, directory, file_info, service_totals, total
 from intake_webcoos.fs.file import WebcoosFile
+from intake_webcoos.fs.folders import days_with_data
+from intake_webcoos.fs.glob import day_folders, matching
 from intake_webcoos.paths import FILE_DEPTH, PROTOCOL, ArchivePath
 
 #: The transfer tasks of the ``get`` under way in this context (see ``_get``).
@@ -142,7 +142,7 @@ class WebcoosFileSystem(AsyncFileSystem):
     async def _days_inside(self, where: ArchivePath) -> pd.DataFrame:
         """The days with data inside a date folder (all of them for a product)."""
         services = await self._services(str(where), where.asset, where.product)
-        days = await folders.days_with_data(self.aclient, where, services, self._ls)
+        days = await days_with_data(self.aclient, where, services, self._ls)
         if where.date and days.empty:
             raise _not_found(str(where), "no data in that period")
         return days
@@ -250,11 +250,11 @@ class WebcoosFileSystem(AsyncFileSystem):
 
     async def _glob(self, path: str, maxdepth: int | None = None, **kwargs: Any):
         pattern = self._strip_protocol(path)
-        days = await fs_glob.day_folders(self._ls, pattern)
+        days = await day_folders(self._ls, pattern)
         if days is None:
             return await super()._glob(path, maxdepth=maxdepth, **kwargs)
         listings = await asyncio.gather(*(self._ls(day) for day in days))
-        found = fs_glob.matching(pattern, (e for listing in listings for e in listing))
+        found = matching(pattern, (e for listing in listings for e in listing))
         return {e["name"]: e for e in found} if kwargs.get("detail") else \
             [e["name"] for e in found]
 
