@@ -266,10 +266,13 @@ class Ended:
     at: float
 
 
-def _interruptible() -> None:
-    """In the child: Ctrl-C as in a terminal, even when the tests run as a background job
-    (whose shell ignores SIGINT, a disposition children inherit and Python keeps)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+#: Runs ``sys.argv[1:]`` with Ctrl-C as in a terminal, even when the tests run as a
+#: background job (whose shell ignores SIGINT, a disposition children inherit and Python
+#: keeps): SIGINT back to its default, then exec, which keeps a default disposition.  Not a
+#: ``preexec_fn``: Python code between fork and exec can deadlock on a lock another thread
+#: of the test process (the stand-in's) held at the fork, and the Popen never returns.
+_INTERRUPTIBLE = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                  "os.execvp(sys.argv[1], sys.argv[1:])")
 
 
 def signal_after_file_requests(standin, command: list[str], count: int,
@@ -286,8 +289,9 @@ def signal_after_file_requests(standin, command: list[str], count: int,
     it is read only once the signal has been sent.
     """
     standin.clear_requests()
-    proc = subprocess.Popen(command, env=cli_env(standin), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible)
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTIBLE, *command],
+                            env=cli_env(standin), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
         target = count
         while proc.poll() is None:
