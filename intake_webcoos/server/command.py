@@ -10,7 +10,7 @@ import click
 from intake_webcoos.server.faults import Faults
 from intake_webcoos.server.standin import StandIn
 from intake_webcoos.server.variants import Variants
-from intake_webcoos.server.video import VideoSettings
+from intake_webcoos.server.video import VideoSettings, default_cache_dir
 
 
 def _fault_options(prefix: str, origin: str):
@@ -91,19 +91,32 @@ def faults_from(options: dict, prefix: str, seed: int) -> Faults:
 @click.option("--clip-fps", type=int, default=4, show_default=True)
 @click.option("--clip-width", type=int, default=160, show_default=True)
 @click.option("--clip-height", type=int, default=96, show_default=True)
+@click.option("--clip-keyframe-seconds", type=float, default=None,
+              help="Seconds between key frames of the clips (a camera's: 1-2) "
+                   "[default: x264's, every 250 frames and at scene cuts].")
+@click.option("--clip-bitrate", type=int, default=None,
+              help="Constant bitrate of the clips in bit/s (a camera's: 1200000, about "
+                   "90 MB per 600 s clip); default: constant quality (CRF 23).")
+@click.option("--clip-cache", "clip_cache", type=click.Path(file_okay=False), default=None,
+              help="Folder of encoded clips kept between runs [default: "
+                   "$WEBCOOS_STANDIN_CACHE, else the user's cache folder].")
+@click.option("--no-clip-cache", is_flag=True, help="Keep encoded clips in memory only.")
 @_fault_options("api", "API")
 @_fault_options("files", "file origin")
 @_variant_options
 def serve(port, files_port, token, span_days, span_end, width, height, seed, clip_seconds,
-          clip_fps, clip_width, clip_height, **options) -> None:
+          clip_fps, clip_width, clip_height, clip_keyframe_seconds, clip_bitrate, clip_cache,
+          no_clip_cache, **options) -> None:
     """Run the stand-in WebCOOS server on 127.0.0.1 until Ctrl-C.
 
     The options from --end-rule on pick a reading of the real API where the
     public record is unclear (see intake_webcoos.server.Variants).
     """
+    cache = "" if no_clip_cache else (clip_cache or default_cache_dir())
     try:
         standin = StandIn(
-            video=VideoSettings(clip_seconds, clip_fps, clip_width, clip_height),
+            video=VideoSettings(clip_seconds, clip_fps, clip_width, clip_height,
+                                clip_keyframe_seconds, clip_bitrate, cache),
             token=token, span_days=span_days, span_end=span_end, frame_size=(width, height),
             api_faults=faults_from(options, "api", seed),
             file_faults=faults_from(options, "files", seed),

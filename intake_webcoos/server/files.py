@@ -21,11 +21,13 @@ import numpy as np
 from intake_webcoos.server.archive import Holdings, Service
 from intake_webcoos.server.results import result_bytes
 from intake_webcoos.server.scene import SceneRenderer, encode_jpeg
-from intake_webcoos.server.video import CRF_STEPS, VideoSettings, encode_clip, pad_mp4
+from intake_webcoos.server.video import CRF_STEPS, VideoSettings, clip_bytes, pad_mp4
 
 #: Declared sizes are this many times a typical encoded frame (plus jitter),
 #: which leaves room for frames that compress worse than the calibration frame.
 SIZE_HEADROOM = (1.30, 0.25)
+#: Clips at a constant bitrate are declared their size bound plus up to this fraction.
+CLIP_SIZE_SPREAD = 0.02
 _COM_MAX = 65535 + 2  # a COM segment's bytes: marker (2) + length field counting itself
 _PADDING = b"intake_webcoos stand-in padding. "
 _CALIBRATION_TIME = datetime(2025, 1, 1, 12, tzinfo=UTC)
@@ -81,8 +83,9 @@ class FileBodies:
         self._typical_sizes: dict[tuple[int, int], int] = {}
         self.damaged: dict[tuple[str, int], str] = {}
         self.video = video or VideoSettings()
-        self._video_size = (self.video.width, self.video.height)
         self._typical_clip: int | None = None
+        # One lock per clip being made, so concurrent requests for it encode it once.
+        self._making: dict[tuple[str, int], threading.Lock] = {}
 
     # -- sizes --------------------------------------------------------------
     def frame_size(self, camera: str, epoch: float) -> tuple[int, int]:
@@ -121,18 +124,33 @@ class FileBodies:
     def typical_clip_size(self) -> int:
         """Encoded size of a calibration clip with the current video settings."""
         if self._typical_clip is None:
-            self._typical_clip = len(encode_clip(self._renderer(self._video_size),
-                                                 "calibration",
-                                                 _CALIBRATION_TIME.timestamp(), self.video))
+            self._typical_clip = len(clip_bytes(self._renderer(self.video.render_size),
+                                                "calibration",
+                                                _CALIBRATION_TIME.timestamp(), self.video))
         return self._typical_clip
+
+    def clip_sizes(self, uniforms: np.ndarray) -> np.ndarray:
+        """Declared sizes of clips, without encoding any at a constant bitrate.
+
+        At a bitrate, a clip's size has a bound known in advance (see
+        :meth:`VideoSettings.size_bound`); at constant quality, a calibration
+        clip is encoded once (small clips only) and given headroom.
+        """
+        bound = self.video.size_bound()
+        if bound is None:
+            low, spread = SIZE_HEADROOM
+            return (self.typical_clip_size() * (low + spread * uniforms)).astype(np.int64)
+        return (bound * (1.0 + CLIP_SIZE_SPREAD * uniforms)).astype(np.int64) + 8
 
     def file_sizes(self, service: Service, starts: np.ndarray,
                    uniforms: np.ndarray) -> np.ndarray:
         """Declared sizes of a service's files (see :class:`~.archive.Holdings`).
 
         JPEGs and clips get a size fixed in advance (a typical encoded size with
-        headroom) and are padded to it when served; result files are generated
-        here, so their sizes are exact; other files get their product's nominal size.
+        headroom, or a clip's bound at its bitrate: see :meth:`clip_sizes`) and are
+        padded to it when served, so a listing never encodes a clip at real size;
+        result files are generated here, so their sizes are exact; other files get
+        their product's nominal size.
         """
         low, spread = SIZE_HEADROOM
         kind = service.kind
@@ -140,7 +158,7 @@ class FileBodies:
             typical = np.array([self.typical_size(self.frame_size(service.camera.slug, t))
                                 for t in starts.tolist()], dtype=np.float64)
         elif kind.extension == "mp4" and self.video_served:
-            typical = np.full(starts.size, float(self.typical_clip_size()))
+            return self.clip_sizes(uniforms)
         elif kind.extension in ("json", "jsonl"):
             return np.array([len(result_bytes(service, t)) for t in starts.tolist()],
                             dtype=np.int64)
@@ -154,12 +172,29 @@ class FileBodies:
         key = (holdings.service.slug, index)
         if self.damaged.get(key) == "missing":
             raise LookupError(f"{holdings.service.key(int(holdings.starts[index]))} was removed")
+        data = self._cached(key)
+        if data is not None:
+            return data
+        if holdings.service.kind.extension != "mp4":
+            return self._keep(key, self._render(holdings, index))
+        with self._lock:
+            making = self._making.setdefault(key, threading.Lock())
+        with making:  # a clip takes long to make: the other requests for it wait for it
+            data = self._cached(key)
+            if data is None:
+                data = self._keep(key, self._render(holdings, index))
+        with self._lock:
+            self._making.pop(key, None)
+        return data
+
+    def _cached(self, key: tuple[str, int]) -> bytes | None:
         with self._lock:
             data = self._cache.get(key)
             if data is not None:
                 self._cache.move_to_end(key)
-                return data
-        data = self._render(holdings, index)
+            return data
+
+    def _keep(self, key: tuple[str, int], data: bytes) -> bytes:
         with self._lock:
             if key not in self._cache:
                 self._cache[key] = data
@@ -200,9 +235,10 @@ class FileBodies:
         raise RuntimeError(f"frame of {service.slug} at {epoch} does not fit {size} bytes")
 
     def _clip(self, camera: str, epoch: float, size: int) -> bytes:
-        renderer = self._renderer(self._video_size)
-        for crf in CRF_STEPS:
-            data = encode_clip(renderer, camera, epoch, self.video, crf)
+        renderer = self._renderer(self.video.render_size)
+        # At a bitrate the first try fits (the size was declared from its bound).
+        for crf in CRF_STEPS if self.video.bitrate is None else CRF_STEPS[:1]:
+            data = clip_bytes(renderer, camera, epoch, self.video, crf)
             if len(data) == size or len(data) <= size - 8:
                 return pad_mp4(data, size)
         raise RuntimeError(f"clip of {camera} at {epoch} does not fit {size} bytes")

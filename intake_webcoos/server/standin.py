@@ -81,8 +81,10 @@ class StandIn:
         ``{camera: (when, (width, height))}``: that camera's stills have another
         frame size from ``when`` on, as when a camera is replaced.
     video : VideoSettings, optional
-        Length, frame rate and size of the ``video-archive`` clips (small by
-        default; the listing's ``duration`` follows).
+        Length, frame rate, size, key frame interval, bitrate and on-disk
+        folder of the ``video-archive`` clips (small by default; the listing's
+        ``duration`` follows); ``VideoSettings.camera(1920, 1080)`` gives clips
+        as cameras record them (600 s at 20 fps, about 90 MB each).
     variants : Variants, optional
         Which reading of the real API to serve where the public record is
         unclear (see :class:`Variants`); change them later with
