@@ -143,3 +143,25 @@ def test_serve_documents_the_clip_options():
     for option in ("--clip-keyframe-seconds", "--clip-bitrate", "--clip-cache",
                    "--no-clip-cache", "WEBCOOS_STANDIN_CACHE"):
         assert option in out
+
+
+def test_a_looped_clip_repeats_its_loop_with_the_key_frames_and_times_of_a_whole_clip():
+    settings = VideoSettings(seconds=6.0, fps=10, width=160, height=96, keyframe_seconds=1.0,
+                             bitrate=200_000, loop_seconds=2.0, cache_dir="")
+    data = clip_bytes(SceneRenderer(*settings.render_size), CAMERA, 1.757e9, settings)
+    assert key_packets(data) == [k % 10 == 0 for k in range(60)]
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        assert float(stream.duration * stream.time_base) == pytest.approx(6.0)
+        decoded = [(f.time, f.to_ndarray(format="rgb24")) for f in container.decode(stream)]
+    assert [t for t, _ in decoded] == pytest.approx([k / 10 for k in range(60)])
+    assert all((decoded[k][1] == decoded[k + 20][1]).all() for k in range(40))
+    assert (decoded[3][1] != decoded[4][1]).any()  # waves move within the loop
+
+
+@pytest.mark.parametrize("changes", [dict(loop_seconds=1.5), dict(loop_seconds=8.0),
+                                     dict(loop_seconds=2.0, keyframe_seconds=None)])
+def test_a_loop_must_hold_whole_key_frame_intervals(changes):
+    settings = {"seconds": 6.0, "fps": 10, "keyframe_seconds": 1.0, **changes}
+    with pytest.raises(ValueError, match="loop_seconds must be a multiple of keyframe"):
+        VideoSettings(**settings)

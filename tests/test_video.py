@@ -231,7 +231,7 @@ def test_keyframes_only_decodes_the_key_frames(caplog):
 
 def test_keyframes_only_faster_than_the_key_frames_is_an_error_that_says_so():
     clip = mp4([k * 8 for k in range(24)], range(24), gop=4)
-    with pytest.raises(FrameDecodeError, match="key frames are further apart than sample=0.5"):
+    with pytest.raises(FrameDecodeError, match=r"key frames are further apart than sample=0\.5"):
         decode_clip([clip], "u", 0, 12, 0.5, GRAY, ClipDecoding(keyframes=True))
     _, valid = decode_clip([clip], "u", 0, 12, 0.5, replace(GRAY, mask=True),
                            ClipDecoding(keyframes=True))

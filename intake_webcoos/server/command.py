@@ -97,6 +97,9 @@ def faults_from(options: dict, prefix: str, seed: int) -> Faults:
 @click.option("--clip-bitrate", type=int, default=None,
               help="Constant bitrate of the clips in bit/s (a camera's: 1200000, about "
                    "90 MB per 600 s clip); default: constant quality (CRF 23).")
+@click.option("--clip-loop-seconds", type=float, default=None,
+              help="Encode this many seconds of each clip and repeat them to its length "
+                   "(a multiple of --clip-keyframe-seconds): real-size clips made fast.")
 @click.option("--clip-cache", "clip_cache", type=click.Path(file_okay=False), default=None,
               help="Folder of encoded clips kept between runs [default: "
                    "$WEBCOOS_STANDIN_CACHE, else the user's cache folder].")
@@ -105,8 +108,8 @@ def faults_from(options: dict, prefix: str, seed: int) -> Faults:
 @_fault_options("files", "file origin")
 @_variant_options
 def serve(port, files_port, token, span_days, span_end, width, height, seed, clip_seconds,
-          clip_fps, clip_width, clip_height, clip_keyframe_seconds, clip_bitrate, clip_cache,
-          no_clip_cache, **options) -> None:
+          clip_fps, clip_width, clip_height, clip_keyframe_seconds, clip_bitrate,
+          clip_loop_seconds, clip_cache, no_clip_cache, **options) -> None:
     """Run the stand-in WebCOOS server on 127.0.0.1 until Ctrl-C.
 
     The options from --end-rule on pick a reading of the real API where the
@@ -116,7 +119,8 @@ def serve(port, files_port, token, span_days, span_end, width, height, seed, cli
     try:
         standin = StandIn(
             video=VideoSettings(clip_seconds, clip_fps, clip_width, clip_height,
-                                clip_keyframe_seconds, clip_bitrate, cache),
+                                clip_keyframe_seconds, clip_bitrate, clip_loop_seconds,
+                                cache),
             token=token, span_days=span_days, span_end=span_end, frame_size=(width, height),
             api_faults=faults_from(options, "api", seed),
             file_faults=faults_from(options, "files", seed),
