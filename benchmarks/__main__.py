@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from . import cases, pixels
+from .bursts import bursts
 from .cases import FULL, QUICK, Results, Sizes, timestamp
 from .harness import Server, machine
 from .rectifying import rectifying
@@ -39,6 +40,7 @@ def run_all(sizes: Sizes) -> Results:
         pixels.cli_start(results)
     finally:
         server.stop()
+    bursts(results, quick=sizes is QUICK)  # stand-ins of its own, serving real-size clips
     return results
 
 
