@@ -21,7 +21,7 @@ import xarray as xr
 
 from intake_webcoos import open_video
 from intake_webcoos.cube.contract import CHUNK_BYTES, CubeOptions
-from intake_webcoos.cube.video import ClipDecoding, decode_clip
+from intake_webcoos.cube.clips import ClipDecoding, decode_clip
 from intake_webcoos.errors import (
     ArgumentTypeError,
     FrameDecodeError,

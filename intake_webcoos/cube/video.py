@@ -15,12 +15,9 @@ lazy: the number of frames per clip comes from the element's ``duration``.
 
 from __future__ import annotations
 
-import io
-import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -29,193 +26,19 @@ import xarray as xr
 from dask.base import tokenize
 
 from intake_webcoos.api.times import TimeLike
+from intake_webcoos.cube.clips import ClipDecoding, decode_clip, first_frame, require_av
 from intake_webcoos.cube.contract import (
     MAX_FRAMES,
     CubeOptions,
     assemble_cube,
-    decode_fetched,
-    fit,
     frames_per_chunk,
     learn_shape,
     time_chunks,
 )
+from intake_webcoos.cube.lines import ENCODING_KEY, ClipSource
 from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
-from intake_webcoos.errors import (
-    ArgumentTypeError,
-    FrameDecodeError,
-    InvalidArgumentError,
-    MissingDependencyError,
-)
-from intake_webcoos.fs.element_files import element_files, fetch_batch
-
-#: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
-TIME_SLACK = 1e-3
-
-logger = logging.getLogger("intake_webcoos.cube")
-
-
-def _av():
-    try:
-        import av
-    except ImportError as exc:  # also an installed PyAV that fails to load: say why
-        raise MissingDependencyError("PyAV", "video", "Decoding video clips") from exc
-    return av
-
-
-def _unreadable_clip(url: str, exc: Exception) -> FrameDecodeError:
-    """The error for a clip PyAV cannot decode (``exc`` is PyAV's complaint)."""
-    return FrameDecodeError(url, f"not a readable video clip ({exc!r}).")
-
-
-def _pixels(frame: Any, options: CubeOptions) -> np.ndarray:
-    """A decoded PyAV frame as a ``(y, x, band)`` array, scaled and converted by swscale."""
-    width = max(1, round(frame.width * options.scale))
-    height = max(1, round(frame.height * options.scale))
-    resize = {} if options.scale == 1 else {"width": width, "height": height}
-    array = frame.to_ndarray(format="gray" if options.grayscale else "rgb24", **resize)
-    return array.reshape(height, width, options.bands)
-
-
-def first_frame(data: bytes, options: CubeOptions, url: str) -> np.ndarray:
-    """The first frame of a clip (to learn the cube's frame size)."""
-    av = _av()
-    try:
-        with av.open(io.BytesIO(data)) as container:
-            return _pixels(next(container.decode(video=0)), options)
-    except (av.error.FFmpegError, OSError, ValueError, StopIteration) as exc:
-        raise _unreadable_clip(url, exc) from exc
-
-
-@dataclass(frozen=True)
-class ClipDecoding:
-    """How PyAV decodes a clip: key frames only or every frame, and its threads.
-
-    Parameters
-    ----------
-    keyframes : bool
-        Decode only key frames (the codec skips the others without decoding them).
-    threads : int
-        FFmpeg's decoding threads per task (frame and slice threading); 0 lets
-        FFmpeg use one per core, 1 decodes in the task's own thread.
-    """
-
-    keyframes: bool = False
-    threads: int = 1
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.keyframes, bool):
-            raise ArgumentTypeError(f"keyframes must be True or False, not {self.keyframes!r}")
-        if isinstance(self.threads, bool) or not isinstance(self.threads, int) \
-                or self.threads < 0:
-            raise InvalidArgumentError("decode_threads must be a whole number >= 0 (0: one "
-                                       f"per core), not {self.threads!r}")
-
-    def configure(self, stream: Any) -> None:
-        """Set up a PyAV video stream before its first packet is decoded."""
-        if self.keyframes:
-            stream.codec_context.skip_frame = "NONKEY"
-        if self.threads != 1:
-            stream.thread_type = "AUTO"
-            stream.thread_count = self.threads
-
-
-def _samples(data: bytes, options: CubeOptions, url: str, *, first: int, count: int,
-             step: float, decoding: ClipDecoding) -> tuple[np.ndarray, np.ndarray]:
-    assert options.shape is not None
-    av = _av()
-    frames = np.zeros((count, *options.shape, options.bands), dtype=np.uint8)
-    valid = np.zeros(count, dtype=bool)
-    rate, decoded = None, 0
-    try:
-        with av.open(io.BytesIO(data)) as container:
-            stream = container.streams.video[0]
-            decoding.configure(stream)
-            rate = stream.average_rate
-            # Offsets count from the clip's first frame: recordings often start at pts > 0.
-            origin = stream.start_time or 0
-            if first:
-                container.seek(origin + int(first * step / stream.time_base), stream=stream,
-                               backward=True)
-            for frame in container.decode(stream):
-                decoded += 1
-                if frame.pts is None:
-                    raise FrameDecodeError(url, "a frame of the clip has no timestamp.")
-                seconds = float((frame.pts - origin) * stream.time_base)
-                k = math.floor((seconds + TIME_SLACK) / step) - first
-                if k >= count:
-                    break
-                if k < 0 or valid[k]:
-                    continue  # before the chunk, or not the first frame of its interval
-                frames[k] = fit(_pixels(frame, options), options.shape, url, options.coerce)
-                valid[k] = True
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
-        if not options.mask:
-            raise _unreadable_clip(url, exc) from exc
-        # Masking keeps the samples decoded before the damage.
-    # The frames decoded per chunk show what seeking costs (one keyframe interval at most).
-    logger.debug("decoded %d frames for samples %d to %d of %s", decoded, first,
-                 first + count - 1, url)
-    if not valid.all() and not options.mask:
-        raise _missing_samples(url, np.flatnonzero(~valid) + first, step, rate, decoding)
-    return frames, valid
-
-
-def _missing_samples(url: str, missing: np.ndarray, step: float, rate: Any,
-                     decoding: ClipDecoding) -> FrameDecodeError:
-    """The error for samples without a frame, saying the likely causes."""
-    why = (f"the clip is shorter than its duration says (truncated?), or sampled faster "
-           f"than its {float(rate or 0):g} frames per second")
-    if decoding.keyframes:
-        why += (", or, with keyframes=True, its key frames are further apart than "
-                f"sample={step:g} s (sample at least the key frame interval)")
-    return FrameDecodeError(
-        url, f"{missing.size} samples (one per {step:g} s; first missing: sample "
-        f"{missing[0]}, at {missing[0] * step:g} s) have no frame: {why}. "
-        "on_error='mask' keeps the others.")
-
-
-def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: int,
-                step: float, options: CubeOptions, decoding: ClipDecoding = ClipDecoding()
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Samples ``first`` to ``first + count`` of a clip, and their validity.
-
-    Sample k is the first frame whose time since the clip's first frame lies in
-    ``[k * step, (k + 1) * step)``.  A sample without such a frame (a dropped
-    frame, a truncated clip, sampling faster than the frame rate) is an error,
-    or with masking stays zero and invalid.
-
-    Parameters
-    ----------
-    fetched : list
-        ``[bytes or exception]``, what :func:`~intake_webcoos.fs.element_files.fetch_batch`
-        returned for the clip.
-    url : str
-        The clip's URL (for messages).
-    first, count : int
-        The chunk's first sample and its number of samples.
-    step : float
-        Seconds of clip time per sample.
-    options : CubeOptions
-        Scale, grayscale, frame shape and masking.
-    decoding : ClipDecoding
-        Key frames only or every frame, and FFmpeg's threads.
-
-    Returns
-    -------
-    frames : numpy.ndarray
-        ``(count, y, x, band)`` uint8.
-    valid : numpy.ndarray
-        ``(count,)`` bool.
-    """
-    (data,) = fetched
-    block = decode_fetched(data, url, options,
-                           partial(_samples, first=first, count=count, step=step,
-                                   decoding=decoding))
-    if block is None:  # a missing or unreadable clip, masked
-        assert options.shape is not None
-        return (np.zeros((count, *options.shape, options.bands), dtype=np.uint8),
-                np.zeros(count, dtype=bool))
-    return block
+from intake_webcoos.errors import FrameDecodeError
+from intake_webcoos.fs.element_files import element_files
 
 
 @document(*CUBE_KEYWORDS)
@@ -256,7 +79,7 @@ def open_video(
         Raises :class:`MissingDependencyError` without PyAV (the ``video`` extra),
         :class:`EmptyRangeError` (saying why) when no clip is selected.
     """
-    _av()
+    require_av()
     decoding = ClipDecoding(keyframes, decode_threads)
     selection = Selection.build("video", camera, product, start, end, every=every,
                                 sample=sample, fps=fps, keyframes=keyframes,
@@ -309,7 +132,7 @@ def read_header(url: str, size: int | None, options: CubeOptions) -> ClipHeader:
     An MP4's ``moov`` box is a few hundred kB: the whole clip (tens of MB on the
     real archive) is fetched only when the API gives no size to range over.
     """
-    av = _av()
+    av = require_av()
     try:
         # No size: the clip is fetched once, whole (bounded by max_file_bytes).
         with element_files(options.client).open(url, size, block_size=2**18,
@@ -361,17 +184,24 @@ def _frame_size(clips: pd.DataFrame, options: CubeOptions) -> CubeOptions:
 def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,
                 per_chunk: int | None, options: CubeOptions, decoding: ClipDecoding
                 ) -> xr.Dataset:
-    """One fetch task per clip, decode tasks of ``per_chunk`` samples (None: the clip)."""
-    fetch_name = f"webcoos-fetch-clip-{tokenize(tuple(clips['url']), options.client)}"
+    """One fetch task per clip, decode tasks of ``per_chunk`` samples (None: the clip).
+
+    The image carries its :class:`~intake_webcoos.cube.lines.ClipSource`, so that
+    timestacks decode lines straight from the clips.
+    """
+    source = ClipSource(
+        f"webcoos-fetch-clip-{tokenize(tuple(clips['url']), options.client)}",
+        tuple(clips["url"]), tuple(None if pd.isna(n) else int(n) for n in clips["size"]),
+        tuple(int(t.value) for t in clips["time"]), step, options, decoding)
     graph: dict[Any, Any] = {}
     rows, blocks = [], []
     for i, clip in enumerate(clips.itertuples(index=False)):
         count = max(1, math.ceil(clip.duration / step - 1e-9))
-        graph[(fetch_name, i)] = (fetch_batch, (clip.url,), options.client,
-                                  (None if pd.isna(clip.size) else int(clip.size),))
+        graph[(source.fetch_name, i)] = source.fetch_task(i)
         size = per_chunk or count
-        blocks.extend(((decode_clip, (fetch_name, i), clip.url, first, min(size, count - first),
-                        step, options, decoding), min(size, count - first))
+        blocks.extend(((decode_clip, (source.fetch_name, i), clip.url, first,
+                        min(size, count - first), step, options, decoding),
+                       min(size, count - first))
                       for first in range(0, count, size))
         rows.append(pd.DataFrame({"time": clip.time + pd.to_timedelta(np.arange(count) * step,
                                                                        unit="s"),
@@ -380,6 +210,7 @@ def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,
     frames = pd.concat(rows, ignore_index=True)
     ds = assemble_cube(graph, blocks, frames, camera, product, options,
                        extra_coords={"clip": frames["filename"].to_numpy(dtype=object)})
+    ds["image"].encoding[ENCODING_KEY] = source
     ds.attrs["sample_seconds"] = step
     ds.attrs["keyframes_only"] = int(decoding.keyframes)
     ds.attrs["time_note"] = ("time is the clip start (from the API) plus the sample's offset in "
@@ -387,4 +218,4 @@ def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,
     return ds
 
 
-__all__ = ["ClipDecoding", "decode_clip", "first_frame", "open_video"]
+__all__ = ["open_video"]

@@ -1,4 +1,10 @@
-"""Timestacks: the pixels along a line in every frame, ``(time, distance, band)``."""
+"""Timestacks: the pixels along a line in every frame, ``(time, distance, band)``.
+
+On a cube of video clips (or any selection of its frames along ``time``) the
+line is decoded straight from the clips (:mod:`intake_webcoos.cube.lines`): a
+20 Hz timestack of a 10-minute burst decodes each clip once and never holds
+its frames; on other cubes the line is sliced from the decoded frames.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from intake_webcoos.cube.lines import clip_line
 from intake_webcoos.errors import InvalidArgumentError
 from intake_webcoos.products.reductions import image_of
 
@@ -51,6 +58,12 @@ def timestack(obj, points: Sequence[Sequence[float]], spacing: float = 1.0) -> x
     if x.min() < 0 or y.min() < 0 or x.max() >= nx or y.max() >= ny:
         raise InvalidArgumentError(f"the line leaves the {nx}x{ny} frame")
     stack = image.isel(x=xr.DataArray(x, dims="distance"), y=xr.DataArray(y, dims="distance"))
+    line = clip_line(image, y, x)
+    if line is not None:  # the same DataArray, its pixels decoded from the clips
+        pixels, valid = line
+        stack = stack.copy(data=pixels)
+        if "valid" in stack.coords:
+            stack = stack.assign_coords(valid=("time", valid))
     stack = stack.assign_coords(distance=("distance", distance))
     stack.name = "timestack"
     stack.attrs = {**image.attrs, "product": "timestack",
