@@ -1,7 +1,10 @@
 """The ``.webcoos`` accessor on xarray objects: a thin face over products and world.
 
 Registered by ``import intake_webcoos`` as soon as xarray is imported (see
-``intake_webcoos/__init__.py``), so every Dataset and DataArray has it.
+``intake_webcoos/__init__.py``), so every Dataset and DataArray has it.  The
+methods import what they call: this module is imported while xarray finishes
+importing, which may be in the middle of importing a module of ``products``
+(they import xarray), and a top-level import of them would then run in a circle.
 """
 
 from __future__ import annotations
@@ -12,8 +15,6 @@ from typing import Any
 import xarray as xr
 
 from intake_webcoos.errors import ArgumentTypeError
-from intake_webcoos.products.reductions import brightest, darkest, stats, timex, to_gray, variance
-from intake_webcoos.products.timestack import timestack
 
 
 class WebcoosAccessor:
@@ -24,18 +25,26 @@ class WebcoosAccessor:
 
     def timex(self, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
         """Mean of each pixel over time (whole series, per ``freq`` bin or ``per="clip"``)."""
+        from intake_webcoos.products.reductions import timex
+
         return timex(self._obj, freq, per=per)
 
     def variance(self, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
         """Standard deviation of each pixel over time (coastal imaging's "variance")."""
+        from intake_webcoos.products.reductions import variance
+
         return variance(self._obj, freq, per=per)
 
     def brightest(self, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
         """Maximum of each pixel and band over time."""
+        from intake_webcoos.products.reductions import brightest
+
         return brightest(self._obj, freq, per=per)
 
     def darkest(self, freq: str | None = None, *, per: str | None = None) -> xr.DataArray:
         """Minimum of each pixel and band over time."""
+        from intake_webcoos.products.reductions import darkest
+
         return darkest(self._obj, freq, per=per)
 
     def timestack(self, points: Sequence[Sequence[float]] | None = None, spacing: float = 1.0,
@@ -51,6 +60,8 @@ class WebcoosAccessor:
         if world is None:
             if points is None or geometry is not None:
                 raise ArgumentTypeError("give pixel points, or world= vertices and geometry=")
+            from intake_webcoos.products.timestack import timestack
+
             return timestack(self._obj, points, spacing)
         if points is not None or geometry is None:
             raise ArgumentTypeError("a world= line takes geometry= (the camera's), and no "
@@ -73,10 +84,14 @@ class WebcoosAccessor:
 
     def stats(self, freq: str | None = None, *, per: str | None = None) -> xr.Dataset:
         """Timex, variance, brightest and darkest from one read of each frame."""
+        from intake_webcoos.products.reductions import stats
+
         return stats(self._obj, freq, per=per)
 
     def to_gray(self) -> xr.DataArray:
         """Luminance, one band."""
+        from intake_webcoos.products.reductions import to_gray
+
         return to_gray(self._obj)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,6 +133,37 @@ def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_import_circles():
     assert import_circles(GRAPH) == []
+
+
+#: Imports each module named on the command line first in a fresh interpreter (a forked
+#: child that has imported nothing of the package), as a dask worker does when it
+#: unpickles a task; prints the modules that fail.
+_FIRST_IMPORTS = """
+import importlib, os, sys
+for module in sys.argv[1:]:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            importlib.import_module(module)
+            import xarray
+            xarray.Dataset().webcoos
+        except BaseException as exc:
+            print(module, repr(exc))
+            os._exit(1)
+        os._exit(0)
+    os.waitpid(pid, 0)
+"""
+
+
+def test_every_module_a_worker_unpickles_imports_first():
+    # Importing xarray registers the accessor (intake_webcoos/__init__.py); when a module
+    # of ours is what imports xarray, the accessor must not import it back half-made.
+    modules = [module_name(p) for p in MODULES
+               if p.stem != "__init__" and p.parent.name in ("cube", "products", "world")]
+    done = subprocess.run([sys.executable, "-c", _FIRST_IMPORTS, *modules],
+                          capture_output=True, text=True, timeout=300)
+    assert len(modules) > 15
+    assert (done.returncode, done.stdout) == (0, ""), done.stderr
 
 
 def letters_apart(a: str, b: str) -> int:

@@ -20,7 +20,7 @@ from intake_webcoos.cube import lines
 from intake_webcoos.cube.lines import source_of
 
 from .helpers import TOKEN, damaged_standin
-from .test_video import _decoded
+from .test_clips import _decoded
 
 CAMERA, VIDEO = "waikiki_sheraton", "video-archive"
 START, END = "2025-09-10T18:00:00Z", "2025-09-10T18:59:59Z"
@@ -68,11 +68,14 @@ def test_any_selection_along_time_decodes_only_its_clips(standin, select):
     np.testing.assert_array_equal(stack.values, sliced(part))
 
 
-def test_runs_hold_at_most_chunk_bytes_of_line_pixels(standin, monkeypatch):
-    monkeypatch.setattr(lines, "CHUNK_BYTES", 81 * 3 * 25)
+@pytest.mark.parametrize(("limit", "value", "most"), [("CHUNK_BYTES", 81 * 3 * 25, 25),
+                                                      ("RUN_SECONDS", 5.0, 20)])
+def test_runs_hold_at_most_chunk_bytes_of_pixels_and_run_seconds_of_clip(standin, monkeypatch,
+                                                                         limit, value, most):
+    monkeypatch.setattr(lines, limit, value)
     ds = cube(standin)
     stack = ds.webcoos.timestack(LINE)
-    assert max(stack.data.chunks[0]) == 25 and sum(stack.data.chunks[0]) == 480
+    assert max(stack.data.chunks[0]) == most and sum(stack.data.chunks[0]) == 480
     np.testing.assert_array_equal(stack.values, sliced(ds))
 
 

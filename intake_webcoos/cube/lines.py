@@ -5,8 +5,9 @@ a line of pixels per frame, not the frames: the cube's chunks of about 64 MiB
 would be half a second of 1080p clip each, and each would seek back to a key
 frame.  A cube of clips therefore carries a :class:`ClipSource` (in its
 ``image`` variable's ``encoding``, beside the graph, never the token), from
-which :func:`clip_line` builds tasks that decode long runs of a clip and keep
-only the line's pixels: a clip is decoded once, and a task holds at most
+which :func:`clip_line` builds tasks that decode runs of a clip (a minute,
+:data:`RUN_SECONDS`) and keep only the line's pixels: a clip is decoded once
+(and a key frame interval per run), and a task holds at most
 :data:`~intake_webcoos.cube.contract.CHUNK_BYTES` of line pixels.  It serves any
 selection of the cube's frames (``isel``/``sel`` along ``time``), while a cube
 whose pixels were changed (cropped, scaled, persisted, computed upon) gets
@@ -31,6 +32,9 @@ from intake_webcoos.fs.element_files import fetch_batch
 
 #: The key of the :class:`ClipSource` in a video cube's ``image.encoding``.
 ENCODING_KEY = "webcoos_clips"
+#: Seconds of clip a task decodes at most: a 10-minute burst is ten tasks, which
+#: threads and workers share, each seeking back one key frame interval at most.
+RUN_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,8 @@ def clip_line(image: xr.DataArray, rows: np.ndarray, columns: np.ndarray
     clip, sample = positions
     order = np.lexsort((sample, clip))  # by clip, then by sample: each clip read forward
     pick = (np.asarray(rows, dtype=np.intp), np.asarray(columns, dtype=np.intp))
-    per_task = max(1, CHUNK_BYTES // (len(pick[0]) * source.options.bands))
+    per_task = max(1, min(CHUNK_BYTES // (len(pick[0]) * source.options.bands),
+                          round(RUN_SECONDS / source.step)))
     token = tokenize(source, clip, sample, pick)
     name, graph, sizes = f"webcoos-line-{token}", {}, []
     for i in np.unique(clip):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import io
 import math
 import os
@@ -35,7 +36,6 @@ from pathlib import Path
 
 import platformdirs
 
-from intake_webcoos.server import scene
 from intake_webcoos.server.scene import SceneRenderer
 
 #: x264 quality steps tried in turn until a clip fits its declared size (no bitrate).
@@ -244,7 +244,7 @@ def _code_version() -> str:
     import av
 
     digest = hashlib.sha256(av.__version__.encode())
-    for source in (scene.__file__, __file__):
+    for source in (inspect.getsourcefile(SceneRenderer), __file__):
         digest.update(Path(source).read_bytes())
     return digest.hexdigest()
 
