@@ -55,7 +55,8 @@ class Sizes:
 FULL = Sizes(listing_days=30, downloads=500, decode_frames=120, memory_frames=(120, 480),
              day_days=1, repeat=3, frame_size=(2688, 1520))
 QUICK = Sizes(listing_days=2, downloads=20, decode_frames=20, memory_frames=(20, 40),
-              day_days=1, repeat=1, frame_size=(320, 180), rectify_frames=(10, 20))
+              day_days=1, repeat=1, frame_size=(320, 180), rectify_frames=(10, 20),
+              timex_frames=20)
 
 
 @dataclass
