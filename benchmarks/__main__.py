@@ -35,6 +35,7 @@ def run_all(sizes: Sizes) -> Results:
             pixels.products(server, sizes, results)
             pixels.day_of_products(server, sizes, results)
             pixels.memory(server, sizes, results)
+            pixels.camera_stills(server, sizes, results)
             pixels.graph(server, sizes, results)
             rectifying(server, sizes, results)
         pixels.cli_start(results)

@@ -1,4 +1,4 @@
-"""Case 13: 10-minute bursts at real size, against PyAV on the same clip bytes.
+"""Case 14: 10-minute bursts at real size, against PyAV on the same clip bytes.
 
 The stand-in (own process) serves clips as cameras record them: 600 s at 20 fps,
 a key frame a second, 1.2 Mbit/s (about 90 MB), at 1920x1080 and at 2688x1520
@@ -244,7 +244,7 @@ def _side_by_side(results: Results, mode: str, api_url: str, start: str, path: P
     sides = {side: _measure(side, mode, *args) for side in ("ours", "floor", "floor-1thread")}
     label = f"{mode}, {size[0]}x{size[1]}"
     for side, m in sides.items():
-        results.add("13 bursts", f"{label}: {side}", m["seconds"], "s",
+        results.add("14 bursts", f"{label}: {side}", m["seconds"], "s",
                     f"CPU {m['cpu_seconds']:.0f} s, peak RSS +{m['peak_above_mib']:.0f} MiB")
     if mode in TARGETS:
         what, most = TARGETS[mode]
@@ -264,7 +264,7 @@ def bursts(results: Results, quick: bool) -> None:
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 start, end, path, made = _clip(server, Path(tmp), plan.cluster_clips)
-                results.add("13 bursts", f"one {plan.seconds} s clip at {plan.fps} fps, "
+                results.add("14 bursts", f"one {plan.seconds} s clip at {plan.fps} fps, "
                             f"{size[0]}x{size[1]}: size", path.stat().st_size / 1e6, "MB",
                             f"made (or read from the clip folder) and fetched in {made:.0f} s")
                 for mode in ("timex", "stats", "timestack", "keyframes") if n == 0 else ("timex",):
@@ -287,7 +287,7 @@ def _keyframe_gain(results: Results, api_url: str, start: str, path: Path,
     every = min((_measure(side, "every-frame", *args) for side in ("floor", "floor-1thread")),
                 key=lambda m: m["seconds"])
     keys = _measure("ours", "keyframes", *args)
-    results.add("13 bursts", "timex at 1 s decoding every frame: floor", every["seconds"], "s")
+    results.add("14 bursts", "timex at 1 s decoding every frame: floor", every["seconds"], "s")
     gain = every["seconds"] / keys["seconds"]
     results.target("key frames only >= 5x faster than decoding every frame (sample 1 s)",
                    f"{gain:.1f}x", gain >= 5)
@@ -296,7 +296,7 @@ def _keyframe_gain(results: Results, api_url: str, start: str, path: Path,
 def _cluster_case(results: Results, api_url: str, start: str, end: str, clips: int) -> None:
     runs = {workers: _on_cluster(api_url, start, end, workers) for workers in (1, 2)}
     for workers, run in runs.items():
-        results.add("13 bursts", f"per-clip timex of {run['clips']} clips, {workers} worker(s)",
+        results.add("14 bursts", f"per-clip timex of {run['clips']} clips, {workers} worker(s)",
                     run["seconds"], "s",
                     f"worker peak RSS {run['worker_peak_mib']:.0f} MiB, restarted "
                     f"{run['restarted']}, spilled {run['spilled']} B, clip bytes moved "

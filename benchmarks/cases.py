@@ -42,16 +42,21 @@ class Sizes:
     frame_size: tuple[int, int]
     #: Frames rectified in the two memory runs of case 12.
     rectify_frames: tuple[int, int] = (60, 240)
+    #: Stills of the timex of case 13: two hours of one-minute stills.
+    timex_frames: int = 120
 
     @property
     def span_days(self) -> int:
         return max(self.listing_days + 1, 5)
 
 
-FULL = Sizes(listing_days=30, downloads=500, decode_frames=500, memory_frames=(500, 2000),
-             day_days=1, repeat=3, frame_size=(1280, 720))
+#: Full runs: stills at the cameras' size (2688x1520, 4 MP, 0.5-0.9 MB each), in the counts
+#: the cases need (a cube of 120 of them is 1.5 GB; the stand-in renders one in 0.1 s).
+FULL = Sizes(listing_days=30, downloads=500, decode_frames=120, memory_frames=(120, 480),
+             day_days=1, repeat=3, frame_size=(2688, 1520))
 QUICK = Sizes(listing_days=2, downloads=20, decode_frames=20, memory_frames=(20, 40),
-              day_days=1, repeat=1, frame_size=(320, 180), rectify_frames=(10, 20))
+              day_days=1, repeat=1, frame_size=(320, 180), rectify_frames=(10, 20),
+              timex_frames=20)
 
 
 @dataclass

@@ -152,6 +152,36 @@ def graph(server: Server, sizes: Sizes, results: Results) -> None:
                    f"{tasks} tasks for {frames} frames", tasks < frames / 4)
 
 
+def camera_stills(server: Server, sizes: Sizes, results: Results) -> None:
+    """Case 13: the timex of two hours of stills at the server's size (the cameras' 2688x1520
+    in full runs), scale 1 and 1/4, against the streaming floor, each in a fresh process."""
+    listing = _stills(server, sizes.timex_frames)
+    first, last = listing["time"].iloc[0].isoformat(), listing["time"].iloc[-1].isoformat()
+    width, height = sizes.frame_size
+    floors.fetch_decode(list(listing["url"]), 1, keep="timex")  # warm: the stand-in renders
+    for scale in (1, 0.25):
+        runs: dict[str, list[dict]] = {"ours": [], "floor": []}
+        for _ in range(sizes.repeat):
+            for who, mode in (("ours", "stills"), ("floor", "floor")):
+                runs[who].append(_fresh(mode, server, first, last, scale=scale))
+        (ours, ours_rss), (floor, floor_rss) = (_summary(runs[w]) for w in ("ours", "floor"))
+        what = f"timex of {len(listing)} stills {width}x{height}, scale {scale:g}"
+        results.add("13 camera stills", f"ours: {what} (peak RSS +{ours_rss:.0f} MiB)",
+                    ours, "s")
+        results.add("13 camera stills", f"floor: fetch + {BACKEND}, {floors.THREADS} threads "
+                    f"+ running sum (peak RSS +{floor_rss:.0f} MiB)", floor, "s")
+        ratio = ours / floor
+        results.target(f"{what}: within 1.2x of the floor, peak RSS <= 512 MiB above the "
+                       "process before", f"{ratio:.2f}x, +{ours_rss:.0f} MiB",
+                       ratio <= 1.2 and ours_rss <= 512)
+
+
+def _summary(runs: list[dict]) -> tuple[float, float]:
+    """The median time of fresh runs and the largest growth of peak RSS among them."""
+    seconds = sorted(r["seconds"] for r in runs)[len(runs) // 2]
+    return seconds, max(r["peak_rss_mib"] - r["rss_before_mib"] for r in runs)
+
+
 def cli_start(results: Results) -> None:
     """Case 11: ``intake-webcoos --help`` in a fresh interpreter."""
     command = str(Path(sys.executable).with_name("intake-webcoos"))
@@ -167,8 +197,9 @@ def cli_start(results: Results) -> None:
                    seconds - bare <= 0.3)
 
 
-def _fresh(mode: str, server: Server, start: str, end: str, frames: int = 0) -> dict:
+def _fresh(mode: str, server: Server, start: str, end: str, frames: int = 0,
+           scale: float = 1) -> dict:
     out = subprocess.run([sys.executable, "-m", "benchmarks.memory", mode, server.api_url,
-                          start, end, str(frames)], capture_output=True, text=True,
+                          start, end, str(frames), str(scale)], capture_output=True, text=True,
                          check=True, timeout=3600)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -17,8 +17,8 @@ def test_quick_benchmarks(tmp_path):
     cases = {row["case"] for row in results["rows"]}
     assert cases == {"1 listing", "2 download", "3 decode", "4 memory", "5 parsing",
                      "6 wide span", "7 cache", "8 products", "9 day", "10 graph", "11 CLI",
-                     "12 rectify", "13 bursts"}
+                     "12 rectify", "13 camera stills", "14 bursts"}
     assert all(row["value"] > 0 for row in results["rows"])
-    assert len(results["targets"]) == 24
+    assert len(results["targets"]) == 26
     text = (tmp_path / "RESULTS.md").read_text()
     assert "| target | measured | met |" in text and "## Machine" in text

@@ -1,5 +1,5 @@
-"""Files fetched in chunk tasks (fs/prefetch.py): each once, the next chunk's ahead, a lone
-chunk alone, nothing held after, and a pickled prefetcher empty."""
+"""Files fetched in chunk tasks (fs/prefetch.py): each once, the next chunk's ahead within a
+bound in bytes, a lone chunk alone, nothing held after, and a pickled prefetcher empty."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from intake_webcoos.api.sync import Client
 from intake_webcoos.cube.contract import CubeOptions
 from intake_webcoos.cube.stills import load_chunk
 from intake_webcoos.errors import FrameShapeError
-from intake_webcoos.fs.prefetch import Prefetcher
+from intake_webcoos.fs.element_files import listed_sizes
+from intake_webcoos.fs.prefetch import UNKNOWN_SIZE, Prefetcher
 
 from .helpers import CAMERA, DAY, STILLS, TOKEN, size_of
 
@@ -33,10 +34,12 @@ def _wait_for(standin, count: int, timeout: float = 10) -> None:
 
 
 def _chunks(standin, first: int, count: int = 3, per_chunk: int = 4):
+    """``count`` chunks of files from the ``first``-th still of DAY, with their listed sizes."""
     frame = Client(TOKEN, standin.api_url).elements(CAMERA, STILLS, *DAY)
     frame = frame.iloc[first:first + count * per_chunk]
-    urls, nothing = tuple(frame["url"]), (None,) * per_chunk
-    parts = [(urls[i:i + per_chunk], nothing) for i in range(0, len(urls), per_chunk)]
+    urls, sizes = tuple(frame["url"]), listed_sizes(frame)
+    parts = [(urls[i:i + per_chunk], sizes[i:i + per_chunk])
+             for i in range(0, len(urls), per_chunk)]
     return parts, list(frame["filename"])
 
 
@@ -107,12 +110,44 @@ def test_files_fetched_ahead_and_never_claimed_are_dropped(standin):
     assert not set(prefetcher.waiting) & set(parts[2][0])
 
 
-def test_at_most_limit_files_wait_the_oldest_let_go(standin):
+def test_at_most_limit_bytes_wait_the_oldest_let_go(standin):
     parts, _ = _chunks(standin, 450, count=4)
-    prefetcher = Prefetcher(parts, limit=3)
+    prefetcher = Prefetcher(parts, limit=sum(parts[3][1][1:]))
     _claim(prefetcher, parts, 0)
-    _claim(prefetcher, parts, 1)  # starts chunks 2 and 3 (8 files): the newest 3 are kept
+    _claim(prefetcher, parts, 1)  # starts chunks 2 and 3 (8 files): the newest 3 fit
     assert prefetcher.waiting == list(parts[3][0][1:])
+
+
+def test_the_look_ahead_is_bounded_in_bytes_as_the_standin_serves_them(standin):
+    """Through a computation in order, the files the stand-in was asked for beyond the
+    chunks claimed so far never pass ``ahead`` bytes, and reach it where files remain."""
+    parts, _ = _chunks(standin, 520, count=6)
+    sizes = {url: size for urls, listed in parts for url, size in zip(urls, listed, strict=True)}
+    ahead = sum(parts[1][1]) + parts[2][1][0]  # a chunk and one file of the next
+    prefetcher = Prefetcher(parts, ahead=ahead)
+    standin.clear_requests()
+    claimed: set[str] = set()
+    for index, (urls, _) in enumerate(parts):
+        assert all(isinstance(d, bytes) for d in _claim(prefetcher, parts, index))
+        claimed.update(urls)
+        started = set(prefetcher.waiting)
+        _wait_for(standin, len(claimed | started))
+        asked = {r.path.rsplit("/", 1)[-1] for r in standin.requests_to("files")}
+        beyond = [url for url in sizes if url not in claimed and url.rsplit("/", 1)[-1] in asked]
+        in_flight = sum(sizes[url] for url in beyond)
+        assert set(beyond) == started and in_flight <= ahead
+        if index >= 1 and index + 2 < len(parts):  # the direction is known, files remain
+            assert in_flight > ahead - max(sizes.values())
+    assert sum(_fetched(standin).values()) == len(sizes)  # and each file was fetched once
+
+
+def test_files_of_unknown_size_count_as_unknown_size_in_the_bounds(standin):
+    parts, _ = _chunks(standin, 580, count=4)
+    unsized = [(urls, (None,) * len(urls)) for urls, _ in parts]
+    prefetcher = Prefetcher(unsized, ahead=5 * UNKNOWN_SIZE)
+    _claim(prefetcher, unsized, 0)
+    _claim(prefetcher, unsized, 1)
+    assert prefetcher.waiting == [*unsized[2][0], unsized[3][0][0]]
 
 
 def test_a_pickled_prefetcher_arrives_empty_and_fetches_only_its_chunk(standin):

@@ -567,3 +567,23 @@ def test_python_m_server_prints_its_urls():
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_serve_gives_stills_at_the_cameras_size_by_default():
+    """Real WebCOOS stills are 2688x1520: the server a person starts serves them so."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "intake_webcoos.server", "--port", "0", "--files-port", "0",
+         "--token", "shell-token", "--span-days", "1"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        api_url = [proc.stdout.readline() for _ in range(3)][1].split()[-1]
+        query = urllib.parse.urlencode({"service": "waikiki_sheraton-one-minute-stills-s3",
+                                        "page_size": "1"})
+        (element,) = http(f"{api_url}/elements/?{query}", "shell-token").json()["results"]
+        still = http(url_of(element))
+        assert still.status == 200
+        assert Image.open(io.BytesIO(still.body)).size == (2688, 1520)
+    finally:
+        proc.terminate()
+        proc.wait(10)

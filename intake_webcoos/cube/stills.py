@@ -36,10 +36,6 @@ from intake_webcoos.cube.selection import CUBE_KEYWORDS, Selection, document
 from intake_webcoos.fs.element_files import listed_sizes
 from intake_webcoos.fs.prefetch import Prefetcher
 
-#: Files of the chunks beyond a chunk its task may start fetching: enough in flight
-#: that the next chunk's files have arrived when it starts.
-AHEAD = 32
-
 
 @document(*CUBE_KEYWORDS)
 def open_images(
@@ -131,7 +127,7 @@ def _cube(listing: pd.DataFrame, camera: Asset, product: str, options: CubeOptio
     per_chunk = per_chunk or len(urls)
     parts = [(urls[i:i + per_chunk], sizes[i:i + per_chunk])
              for i in range(0, len(urls), per_chunk)]
-    prefetcher = Prefetcher(parts, options.client, ahead=AHEAD)  # shared by the cube's tasks
+    prefetcher = Prefetcher(parts, options.client)  # shared by the cube's tasks
     blocks = [((load_chunk, *part, options, prefetcher, c), len(part[0]))
               for c, part in enumerate(parts)]
     ds = assemble_cube({}, blocks, listing, camera, product, options)

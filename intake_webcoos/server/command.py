@@ -83,8 +83,8 @@ def faults_from(options: dict, prefix: str, seed: int) -> Faults:
               help="Days of data per camera.")
 @click.option("--span-end", default="2025-09-17T00:00:00Z", show_default=True,
               help="End of the data (UTC).")
-@click.option("--width", type=click.IntRange(16, 2688), default=1280, show_default=True)
-@click.option("--height", type=click.IntRange(16, 1520), default=720, show_default=True)
+@click.option("--width", type=click.IntRange(16, 2688), default=2688, show_default=True)
+@click.option("--height", type=click.IntRange(16, 1520), default=1520, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--clip-seconds", type=float, default=20.0, show_default=True,
               help="Length of the video-archive clips.")
