@@ -17,7 +17,7 @@ import pytest
 
 from intake_webcoos.cube.clips import ClipDecoding, decode_clip
 from intake_webcoos.cube.contract import CubeOptions
-from intake_webcoos.errors import FrameDecodeError
+from intake_webcoos.errors import FrameDecodeError, FrameShapeError
 
 
 def _decoded(caplog) -> list[int]:
@@ -129,3 +129,19 @@ def test_truncated_clip_raises_or_keeps_the_samples_before_the_cut(tmp_path):
     assert info.value.url == "http://x/clip.mp4"
     _, valid = decode_clip([cut], "u", 0, 8, 0.5, replace(GRAY, mask=True))
     assert valid[:2].all() and not valid[-2:].any()
+
+
+def test_a_clip_of_another_frame_size_raises_is_coerced_or_masked():
+    clip = mp4([k * 8 for k in range(8)], range(8))  # 32x16 frames
+    smaller = replace(GRAY, shape=(8, 24))
+    with pytest.raises(FrameShapeError, match=r"coerce_shape=\(8, 24\)"):
+        decode_clip([clip], "u", 0, 4, 0.5, smaller)
+    whole, _ = decode_clip([clip], "u", 0, 4, 0.5, GRAY)
+    cropped, valid = decode_clip([clip], "u", 0, 4, 0.5, replace(smaller, coerce=True))
+    assert valid.all()
+    np.testing.assert_array_equal(cropped, whole[:, :8, :24])
+    masked, valid = decode_clip([clip], "u", 0, 4, 0.5, replace(smaller, mask=True))
+    assert not valid.any() and not masked.any()  # one bad clip is one bad clip
+    line, _ = decode_clip([clip], "u", 0, 4, 0.5, replace(smaller, coerce=True),
+                          pick=(np.array([0, 7]), np.array([3, 20])))
+    np.testing.assert_array_equal(line, cropped[:, [0, 7], [3, 20]])

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from intake_webcoos import open_video
+from intake_webcoos import CameraGeometry, open_video
 from intake_webcoos.cube import lines
 from intake_webcoos.cube.lines import source_of
 
@@ -104,3 +104,23 @@ def test_masked_clips_give_invalid_rows_as_the_cube_does():
         np.testing.assert_array_equal(valid, ds["valid"].values)
         np.testing.assert_array_equal(stack.values, sliced(ds))
         assert not stack.values[~valid].any()
+
+
+#: A camera 15 m up looking along +y, 75 degrees from nadir, for the clips' 160x96 frames.
+GEOMETRY = CameraGeometry(width=160, height=96, cx=79.5, cy=47.5, fx=145.0, fy=145.0,
+                          x=0.0, y=-5.0, z=15.0, azimuth=0.0, tilt=75.0, roll=0.0)
+
+
+def test_a_world_line_is_sampled_from_the_clip_pixels_it_needs(standin):
+    ds = cube(standin, on_error="mask")
+    line = [(0, 60), (0, 120), (200, 120)]  # its far end is beside the view: NaN there
+    fast = ds.webcoos.timestack(world=line, geometry=GEOMETRY, spacing=0.5)
+    assert any(name.startswith("webcoos-line") for name in _layers(fast))
+    slow = ds.persist().webcoos.timestack(world=line, geometry=GEOMETRY, spacing=0.5)
+    assert not any(name.startswith("webcoos-line") for name in _layers(slow))
+    fast, slow = fast.compute(), slow.compute()
+    assert np.isnan(fast.values[:, -1]).all() and not np.isnan(fast.values[:, 0]).any()
+    xr.testing.assert_allclose(fast, slow, atol=1e-4)
+    levels = np.linspace(0, 1, ds.sizes["time"])  # one elevation per frame: sliced instead
+    tide = ds.webcoos.timestack(world=line, geometry=GEOMETRY, spacing=0.5, z=levels)
+    assert not any(name.startswith("webcoos-line") for name in _layers(tide))

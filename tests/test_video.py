@@ -284,3 +284,13 @@ def test_opening_reads_only_the_first_clips_header(standin):
 def _range_bytes(header: str) -> int:
     start, end = header.removeprefix("bytes=").split("-")
     return int(end) - int(start) + 1
+
+
+def test_key_frames_only_at_the_key_frame_interval_gives_the_same_samples(standin):
+    # The stand-in's small clips have one key frame, their first: one sample per clip.
+    every = video(standin, START, END, sample="20s")
+    keys = video(standin, START, END, sample="20s", keyframes=True)
+    assert keys.attrs["keyframes_only"] == 1 and every.attrs["keyframes_only"] == 0
+    np.testing.assert_array_equal(keys["image"].values, every["image"].values)
+    with pytest.raises(FrameDecodeError, match="key frames are further apart"):
+        video(standin, START, END, sample="10s", keyframes=True)["image"].compute()

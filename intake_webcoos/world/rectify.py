@@ -44,6 +44,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 from scipy import sparse
 
+from intake_webcoos.cube.lines import clip_line
 from intake_webcoos.errors import GeometryError, InvalidArgumentError
 from intake_webcoos.products.reductions import image_of
 from intake_webcoos.products.timestack import line_points
@@ -352,6 +353,35 @@ def rectify(obj: xr.Dataset | xr.DataArray, geometry: GeometryLike,
     return out
 
 
+def _sampled_from_clips(image: xr.DataArray, geometry: CameraGeometry, x: np.ndarray,
+                        y: np.ndarray, z: float | xr.DataArray) -> tuple[Any, Any] | None:
+    """The line sampled in every frame of a video cube, from only the pixels it needs.
+
+    Those pixels are decoded straight from the clips (:func:`~intake_webcoos.cube.lines.
+    clip_line`); None for other cubes, or for one elevation per frame.
+    """
+    if not isinstance(z, float):
+        return None
+    weights, outside = bilinear_weights(geometry, x, y, z)
+    used = np.unique(weights.indices)
+    picked = clip_line(image, used // geometry.width, used % geometry.width)
+    if picked is None:
+        return None
+    pixels, valid = picked
+    sub = weights[:, used]
+
+    def sample(block: np.ndarray) -> np.ndarray:
+        frames, _, bands = block.shape
+        flat = np.ascontiguousarray(block.transpose(1, 0, 2).reshape(len(used), -1),
+                                    dtype=np.float32)
+        values = sub @ flat
+        values[outside] = np.nan
+        return values.reshape(-1, frames, bands).transpose(1, 0, 2)
+
+    return pixels.map_blocks(sample, dtype=np.float32,
+                             chunks=(pixels.chunks[0], (x.size,), pixels.chunks[2])), valid
+
+
 def world_timestack(obj: xr.Dataset | xr.DataArray, world: Sequence[Sequence[float]],
                     geometry: GeometryLike, spacing: float = 1.0,
                     z: float | ArrayLike | xr.DataArray = 0.0) -> xr.DataArray:
@@ -383,6 +413,12 @@ def world_timestack(obj: xr.Dataset | xr.DataArray, world: Sequence[Sequence[flo
     distance, x, y = line_points(world, spacing)
     z = _levels(z, image)
     out = _sample(image, fitted, x, y, z, ("distance",))
+    from_clips = _sampled_from_clips(image, fitted, x, y, z)
+    if from_clips is not None:  # the same DataArray, its values decoded from the clips
+        values, valid = from_clips
+        out = out.copy(data=values)
+        if "valid" in out.coords:
+            out = out.assign_coords(valid=("time", valid))
     out = out.assign_coords(distance=("distance", distance, {"units": "m"}),
                             **{X: _world_coord(x, ("distance",), "x"),
                                Y: _world_coord(y, ("distance",), "y")})
