@@ -251,16 +251,28 @@ def test_corrupt_and_missing_clips(damaged, chunks):
     np.testing.assert_allclose(masked.webcoos.timex().values, good.mean(axis=0), atol=1e-3)
 
 
+def _fetches() -> int:
+    """Clips this process fetched for its tasks (run on each worker)."""
+    from intake_webcoos.fs.shared_files import SHARED
+
+    return SHARED.fetches
+
+
 def test_distributed_timex_over_clips(standin, monkeypatch):
     distributed = pytest.importorskip("distributed")
     monkeypatch.delenv("WEBCOOS_API_TOKEN", raising=False)
     ds = video(standin, START, END, sample="1s")
-    local = ds.webcoos.timex().compute(scheduler="threads")
+    local = ds.webcoos.timex(per="clip").compute(scheduler="threads")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
-            distributed.Client(cluster):
-        remote = ds.webcoos.timex().compute()
+            distributed.Client(cluster) as client:
+        standin.clear_requests()
+        remote = ds.webcoos.timex(per="clip").compute()
+        fetched = sum(client.run(_fetches).values())
     xr.testing.assert_allclose(remote, local)
+    # Each clip fetched by the workers that decode it (once each, at most), never sent
+    # from one to the other: the stand-in served every fetch.
+    assert 6 <= fetched <= 12 and len(standin.requests_to("files")) == fetched
 
 
 def test_missing_pyav_names_the_extra(standin, monkeypatch):

@@ -28,6 +28,7 @@ from intake_webcoos.errors import (
     InvalidArgumentError,
     MissingDependencyError,
 )
+from intake_webcoos.fs.shared_files import LocalFile
 
 #: Frames this close (seconds) before a sample time count as at it (rounded timestamps).
 TIME_SLACK = 1e-3
@@ -213,4 +214,12 @@ def decode_clip(fetched: list[bytes | Exception], url: str, first: int, count: i
     return block
 
 
-__all__ = ["ClipDecoding", "Pick", "decode_clip", "first_frame", "require_av"]
+def decode_shared(clip: LocalFile, first: int, count: int, step: float, options: CubeOptions,
+                  decoding: ClipDecoding = ClipDecoding(), pick: Pick = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`decode_clip` on a clip's bytes in this process (what its share task returned,
+    see :mod:`~intake_webcoos.fs.shared_files`)."""
+    return decode_clip([clip.data()], clip.url, first, count, step, options, decoding, pick)
+
+
+__all__ = ["ClipDecoding", "Pick", "decode_clip", "decode_shared", "first_frame", "require_av"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import Any
 
 import dask.array as da
 import numpy as np
@@ -26,9 +25,9 @@ import xarray as xr
 from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
-from intake_webcoos.cube.clips import ClipDecoding, decode_clip
+from intake_webcoos.cube.clips import ClipDecoding, decode_shared
 from intake_webcoos.cube.contract import CHUNK_BYTES, CubeOptions
-from intake_webcoos.fs.element_files import fetch_batch
+from intake_webcoos.fs.shared_files import LocalFile, share
 
 #: The key of the :class:`ClipSource` in a video cube's ``image.encoding``.
 ENCODING_KEY = "webcoos_clips"
@@ -43,8 +42,9 @@ class ClipSource:
 
     Attributes
     ----------
-    fetch_name : str
-        The name of the fetch tasks (one per clip), shared with the cube's graph.
+    share_name : str
+        The name of the share tasks (one per clip: :func:`~intake_webcoos.fs.shared_files.
+        share`), shared with the cube's graph.
     urls, sizes, starts : tuple
         Per clip: its URL, its listed size (or None), its start (ns since the epoch, UTC).
     step : float
@@ -55,7 +55,7 @@ class ClipSource:
         Key frames only or all, and FFmpeg's threads.
     """
 
-    fetch_name: str
+    share_name: str
     urls: tuple[str, ...]
     sizes: tuple[int | None, ...]
     starts: tuple[int, ...]
@@ -63,9 +63,9 @@ class ClipSource:
     options: CubeOptions
     decoding: ClipDecoding
 
-    def fetch_task(self, i: int) -> tuple:
-        """The task fetching clip ``i`` (the same as the cube's, so computing both shares it)."""
-        return (fetch_batch, (self.urls[i],), self.options.client, (self.sizes[i],))
+    def share_task(self, i: int) -> tuple:
+        """The task sharing clip ``i`` in its process (the cube's: computing both shares it)."""
+        return (share, self.urls[i], self.sizes[i], self.options.client)
 
 
 def source_of(image: xr.DataArray) -> ClipSource | None:
@@ -77,9 +77,9 @@ def source_of(image: xr.DataArray) -> ClipSource | None:
     source = image.encoding.get(ENCODING_KEY)
     if not isinstance(source, ClipSource) or not isinstance(image.data, da.Array):
         return None
-    # The fetch tasks are in the graph of the cube's frames and of selections of them,
+    # The share tasks are in the graph of the cube's frames and of selections of them,
     # not in that of a persisted cube (whose chunks are arrays already).
-    if (source.fetch_name, 0) not in image.data.dask or "url" not in image.coords:
+    if (source.share_name, 0) not in image.data.dask or "url" not in image.coords:
         return None
     ny, nx = source.options.shape or (0, 0)
     if image.dims != ("time", "y", "x", "band") or image.shape[1:] != (ny, nx,
@@ -105,11 +105,11 @@ def _positions(image: xr.DataArray, source: ClipSource) -> tuple[np.ndarray, np.
     return clip, np.rint(offset / (source.step * 1e9)).astype(np.int64)
 
 
-def _line_of(fetched: list[Any], url: str, first: int, count: int, step: float,
-             options: CubeOptions, decoding: ClipDecoding, pick: tuple[np.ndarray, np.ndarray],
-             keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _line_of(clip: LocalFile, first: int, count: int, step: float, options: CubeOptions,
+             decoding: ClipDecoding, pick: tuple[np.ndarray, np.ndarray], keep: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
     """The picked pixels of the samples ``first + keep`` of a clip, and their validity."""
-    pixels, valid = decode_clip(fetched, url, first, count, step, options, decoding, pick)
+    pixels, valid = decode_shared(clip, first, count, step, options, decoding, pick)
     return pixels[keep], valid[keep]
 
 
@@ -136,15 +136,15 @@ def clip_line(image: xr.DataArray, rows: np.ndarray, columns: np.ndarray
     token = tokenize(source, clip, sample, pick)
     name, graph, sizes = f"webcoos-line-{token}", {}, []
     for i in np.unique(clip):
-        graph[(source.fetch_name, int(i))] = source.fetch_task(int(i))
+        graph[(source.share_name, int(i))] = source.share_task(int(i))
         wanted = np.sort(sample[clip == i])
         at = 0
         while at < len(wanted):  # runs of at most per_task samples of the clip
             stop = int(np.searchsorted(wanted, wanted[at] + per_task))
             first, keep = int(wanted[at]), wanted[at:stop] - wanted[at]
-            graph[(name, len(sizes))] = (_line_of, (source.fetch_name, int(i)),
-                                         source.urls[i], first, int(keep[-1]) + 1, source.step,
-                                         source.options, source.decoding, pick, keep)
+            graph[(name, len(sizes))] = (_line_of, (source.share_name, int(i)), first,
+                                         int(keep[-1]) + 1, source.step, source.options,
+                                         source.decoding, pick, keep)
             sizes.append(len(keep))
             at = stop
     pixels, valid = _arrays(graph, name, tuple(sizes), len(pick[0]), source.options.bands)

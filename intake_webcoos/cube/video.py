@@ -1,16 +1,18 @@
 """Frames of video-archive clips as a lazy image cube (the same contract as stills).
 
-Each clip is fetched by one task (public URL, no token) whose bytes (tens of MB,
-never decoded frames) its decode tasks share.  A decode task fills one chunk:
-by default about 64 MiB of pixels (:func:`~intake_webcoos.cube.contract.frames_per_chunk`,
-the rule of stills), or N sampled frames with ``chunks={"time": N}``; chunks never
-span clips.  Each seeks to the keyframe before its first sample and decodes
-forward to its last, so the chunks of a clip decode it about once in all (one
-keyframe interval more per chunk at most), and the kept frames go straight into
-the chunk's array.  PyAV decodes every packet but converts to arrays only the
-frames it keeps, one per ``sample`` interval of clip time.  Frame times are the
-clip's start (from the API) plus the sample's offset in the clip, so cubes are
-lazy: the number of frames per clip comes from the element's ``duration``.
+Each clip is fetched by one share task (public URL, no token), whose result
+holds its bytes in its process (tens of MB, never decoded frames) for the
+clip's decode tasks, which run beside it; the bytes never travel between
+workers (:mod:`~intake_webcoos.fs.shared_files`).  A decode task fills one
+chunk: by default about 64 MiB of pixels
+(:func:`~intake_webcoos.cube.contract.frames_per_chunk`, the rule of stills), or
+N sampled frames with ``chunks={"time": N}``; chunks never span clips.  Each
+seeks to the keyframe before its first sample and decodes forward to its last
+(:mod:`~intake_webcoos.cube.clips`), so the chunks of a clip decode it about
+once in all (one keyframe interval more per chunk at most), and the kept frames
+go straight into the chunk's array.  Frame times are the clip's start (from the
+API) plus the sample's offset in the clip, so cubes are lazy: the number of
+frames per clip comes from the element's ``duration``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import xarray as xr
 from dask.base import tokenize
 
 from intake_webcoos.api.times import TimeLike
-from intake_webcoos.cube.clips import ClipDecoding, decode_clip, first_frame, require_av
+from intake_webcoos.cube.clips import ClipDecoding, decode_shared, first_frame, require_av
 from intake_webcoos.cube.contract import (
     MAX_FRAMES,
     CubeOptions,
@@ -190,16 +192,16 @@ def _clips_cube(clips: pd.DataFrame, camera: Any, product: str, step: float,
     timestacks decode lines straight from the clips.
     """
     source = ClipSource(
-        f"webcoos-fetch-clip-{tokenize(tuple(clips['url']), options.client)}",
+        f"webcoos-share-clip-{tokenize(tuple(clips['url']), options.client)}",
         tuple(clips["url"]), tuple(None if pd.isna(n) else int(n) for n in clips["size"]),
         tuple(int(t.value) for t in clips["time"]), step, options, decoding)
     graph: dict[Any, Any] = {}
     rows, blocks = [], []
     for i, clip in enumerate(clips.itertuples(index=False)):
         count = max(1, math.ceil(clip.duration / step - 1e-9))
-        graph[(source.fetch_name, i)] = source.fetch_task(i)
+        graph[(source.share_name, i)] = source.share_task(i)
         size = per_chunk or count
-        blocks.extend(((decode_clip, (source.fetch_name, i), clip.url, first,
+        blocks.extend(((decode_shared, (source.share_name, i), first,
                         min(size, count - first), step, options, decoding),
                        min(size, count - first))
                       for first in range(0, count, size))

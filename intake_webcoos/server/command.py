@@ -97,6 +97,9 @@ def faults_from(options: dict, prefix: str, seed: int) -> Faults:
 @click.option("--clip-bitrate", type=int, default=None,
               help="Constant bitrate of the clips in bit/s (a camera's: 1200000, about "
                    "90 MB per 600 s clip); default: constant quality (CRF 23).")
+@click.option("--clip-preset", default="ultrafast", show_default=True,
+              help="x264 preset of the clips: 'veryfast' makes streams that decode as a "
+                   "camera's (CABAC, deblocking), at a few times the cost of making them.")
 @click.option("--clip-loop-seconds", type=float, default=None,
               help="Encode this many seconds of each clip and repeat them to its length "
                    "(a multiple of --clip-keyframe-seconds): real-size clips made fast.")
@@ -108,7 +111,7 @@ def faults_from(options: dict, prefix: str, seed: int) -> Faults:
 @_fault_options("files", "file origin")
 @_variant_options
 def serve(port, files_port, token, span_days, span_end, width, height, seed, clip_seconds,
-          clip_fps, clip_width, clip_height, clip_keyframe_seconds, clip_bitrate,
+          clip_fps, clip_width, clip_height, clip_keyframe_seconds, clip_bitrate, clip_preset,
           clip_loop_seconds, clip_cache, no_clip_cache, **options) -> None:
     """Run the stand-in WebCOOS server on 127.0.0.1 until Ctrl-C.
 
@@ -119,8 +122,8 @@ def serve(port, files_port, token, span_days, span_end, width, height, seed, cli
     try:
         standin = StandIn(
             video=VideoSettings(clip_seconds, clip_fps, clip_width, clip_height,
-                                clip_keyframe_seconds, clip_bitrate, clip_loop_seconds,
-                                cache),
+                                clip_keyframe_seconds, clip_bitrate, clip_preset,
+                                clip_loop_seconds, cache),
             token=token, span_days=span_days, span_end=span_end, frame_size=(width, height),
             api_faults=faults_from(options, "api", seed),
             file_faults=faults_from(options, "files", seed),

@@ -1,6 +1,7 @@
 """MP4 (H.264) clips of the synthetic scene for the stand-in's ``video-archive``.
 
-Clips are encoded with PyAV (libx264, ``ultrafast``, one thread, so the bytes
+Clips are encoded with PyAV (libx264, ``ultrafast`` unless asked otherwise, one
+thread, so the bytes
 are the same on every run) from frames rendered at real time steps, so waves
 move at their real speed, with a key frame every ``keyframe_seconds`` (scene
 cuts off, so the interval is regular, as a camera's).  Like the JPEG stills, a
@@ -84,6 +85,11 @@ class VideoSettings:
         with filler data), so a clip's size is known before it is encoded.
         None (the default) codes at constant quality (CRF 23, coarser if a
         clip does not fit the size the listing declared).
+    preset : str
+        x264's preset: ``"ultrafast"`` (the default: cheap to make and to decode,
+        without CABAC or the deblocking filter) or a slower one whose streams
+        decode as a camera's do (``"veryfast"``: CABAC, deblocking; B-frames are
+        off in every preset, as in most IP cameras).
     loop_seconds : float, optional
         Render and encode only this many seconds, then repeat them (their
         packets, timestamps shifted) to the clip's length: the picture repeats
@@ -105,6 +111,7 @@ class VideoSettings:
     height: int = 96
     keyframe_seconds: float | None = None
     bitrate: int | None = None
+    preset: str = "ultrafast"
     loop_seconds: float | None = None
     cache_dir: str | Path | None = field(default=None, compare=False)
 
@@ -126,9 +133,10 @@ class VideoSettings:
     @classmethod
     def camera(cls, width: int = 1920, height: int = 1080, **changes: object) -> VideoSettings:
         """Clips as WebCOOS cameras record them: 600 s at 20 fps, a key frame a
-        second, 1.2 Mbit/s (about 90 MB a clip), cached in :func:`default_cache_dir`."""
+        second, 1.2 Mbit/s (about 90 MB a clip), CABAC and deblocking (x264's
+        ``veryfast``), cached in :func:`default_cache_dir`."""
         settings = {"seconds": 600.0, "fps": 20, "width": width, "height": height,
-                    "keyframe_seconds": 1.0, "bitrate": CAMERA_BITRATE,
+                    "keyframe_seconds": 1.0, "bitrate": CAMERA_BITRATE, "preset": "veryfast",
                     "cache_dir": default_cache_dir(), **changes}
         return cls(**settings)
 
@@ -162,7 +170,7 @@ class VideoSettings:
         return Path(chosen) if chosen else None
 
     def x264_options(self, crf: int) -> dict[str, str]:
-        options = {"preset": "ultrafast", "threads": "1"}
+        options = {"preset": self.preset, "threads": "1", "bf": "0"}
         if self.keyframe_interval is not None:
             gop = str(self.keyframe_interval)
             options.update(g=gop, keyint_min=gop, sc_threshold="0")
@@ -255,7 +263,7 @@ def cache_path(folder: Path, camera: str, start: float, settings: VideoSettings,
     ident = (f"{_code_version()}|{camera}|{start!r}|{settings.seconds!r}|{settings.fps}|"
              f"{settings.width}x{settings.height}|{settings.keyframe_seconds!r}|"
              f"{settings.bitrate}|{crf if settings.bitrate is None else ''}|"
-             f"{settings.loop_seconds!r}")
+             f"{settings.loop_seconds!r}|{settings.preset}")
     name = hashlib.sha256(ident.encode()).hexdigest()[:32]
     return folder / f"{name}.mp4"
 
