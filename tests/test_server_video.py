@@ -165,3 +165,16 @@ def test_a_loop_must_hold_whole_key_frame_intervals(changes):
     settings = {"seconds": 6.0, "fps": 10, "keyframe_seconds": 1.0, **changes}
     with pytest.raises(ValueError, match="loop_seconds must be a multiple of keyframe"):
         VideoSettings(**settings)
+
+
+@pytest.mark.parametrize(("preset", "profiles"), [("ultrafast", {"Constrained Baseline",
+                                                                   "Baseline"}),
+                                                  ("veryfast", {"High", "Main"})])
+def test_the_preset_decides_how_clips_decode(preset, profiles):
+    settings = VideoSettings(seconds=1.0, fps=10, width=160, height=96, keyframe_seconds=1.0,
+                             preset=preset, cache_dir="")
+    data = clip_bytes(SceneRenderer(*settings.render_size), CAMERA, 1.757e9, settings)
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.profile in profiles
+        assert len(list(container.decode(stream))) == 10
