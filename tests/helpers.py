@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import gc
 import json
 import os
 import signal
@@ -246,6 +247,14 @@ def fresh_python(code: str, *args: str, stdin: bytes | None = None, **env: str) 
                          env=bare_env(**env), timeout=120)
     assert run.returncode == 0, run.stderr.decode()
     return run.stdout.decode()
+
+
+def clear_file_requests(standin) -> None:
+    """Forget the stand-in's requests, and let go of the clips this process still shares
+    (fs/shared_files.py keeps a clip while anything holds it, such as the garbage cycles
+    of an earlier test), so that the next computation fetches what it needs."""
+    gc.collect()
+    standin.clear_requests()
 
 
 def cli_env(standin) -> dict[str, str]:

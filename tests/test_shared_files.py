@@ -15,7 +15,7 @@ import pytest
 from intake_webcoos import Client
 from intake_webcoos.fs.shared_files import SHARED, LocalFile, share
 
-from .helpers import TOKEN
+from .helpers import TOKEN, clear_file_requests
 
 CAMERA, VIDEO = "waikiki_sheraton", "video-archive"
 
@@ -30,7 +30,7 @@ def clip(standin) -> tuple[str, int]:
 
 def test_a_shared_file_holds_its_bytes_and_pickles_to_its_url(standin, clip):
     url, size = clip
-    standin.clear_requests()
+    clear_file_requests(standin)
     local = share(url, size)
     assert isinstance(local.data(), bytes) and len(local.data()) == size
     assert sys.getsizeof(local) >= size  # what dask counts in memory, and weighs to move it

@@ -28,7 +28,7 @@ from intake_webcoos.errors import (
 from intake_webcoos.server import Variants
 from intake_webcoos.server.scene import SceneRenderer
 
-from .helpers import TOKEN, damaged_standin, http, label_of, size_of, time_of
+from .helpers import TOKEN, clear_file_requests, damaged_standin, http, label_of, size_of, time_of
 
 CAMERA = "waikiki_sheraton"
 START, END = "2025-09-10T18:00:00Z", "2025-09-10T18:59:59Z"
@@ -106,7 +106,7 @@ def test_chunks_of_n_frames_within_clips(standin):
     whole = video(standin, START, "2025-09-10T18:20Z")
     split = video(standin, START, "2025-09-10T18:20Z", chunks={"time": 15})
     assert split["image"].data.chunks[0] == (15, 15, 10, 15, 15, 10)  # never across clips
-    standin.clear_requests()
+    clear_file_requests(standin)
     middle = split["image"].isel(time=slice(16, 29)).values  # one chunk, after a seek
     assert len(standin.requests_to("files")) == 1
     np.testing.assert_array_equal(middle, whole["image"].isel(time=slice(16, 29)).values)
@@ -135,7 +135,7 @@ def test_chunked_cube_equals_one_chunk_per_clip(standin):
     assert whole["image"].data.chunks[0] == (80, 80)
     split = video(standin, START, "2025-09-10T18:20Z", sample="250ms")
     assert split["image"].data.numblocks[0] == 4
-    standin.clear_requests()
+    clear_file_requests(standin)
     frames = split["image"].values
     assert len(standin.requests_to("files")) == 2  # each clip fetched once for its chunks
     np.testing.assert_array_equal(frames, whole["image"].values)
@@ -175,7 +175,7 @@ def test_laziness_scale_and_gray(standin):
     ds = video(standin, START, END, scale=0.5, grayscale=True)
     assert len(standin.requests_to("files")) == 1  # the first clip, for the frame size
     assert dict(ds.sizes) == {"time": 240, "y": 48, "x": 80, "band": 1}
-    standin.clear_requests()
+    clear_file_requests(standin)
     ds.isel(time=slice(0, 3)).image.compute()
     assert len(standin.requests_to("files")) == 1
 
